@@ -1,0 +1,3 @@
+using AnomalyMoE.Cli;
+
+return Cli.Run(args);

@@ -1,0 +1,38 @@
+using AnomalyMoE.Runtime;
+using TorchSharp;
+
+namespace AnomalyMoE.Tests.Runtime;
+
+public class TorchRuntimeTests
+{
+    [Fact]
+    public void Native_library_loads_and_computes()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var a = torch.ones(2, 3);
+        using var b = torch.ones(3, 4);
+        using var c = a.matmul(b);
+        Assert.Equal(3f, c[1, 2].item<float>());
+    }
+
+    [Theory]
+    [InlineData("auto", DeviceChoice.Auto)]
+    [InlineData("CPU", DeviceChoice.Cpu)]
+    [InlineData("cuda", DeviceChoice.Cuda)]
+    public void Device_names_parse(string text, DeviceChoice expected) => Assert.Equal(expected, TorchRuntime.ParseDevice(text));
+
+    [Fact]
+    public void Unknown_device_is_named_in_the_error()
+    {
+        var e = Assert.Throws<ArgumentException>(() => TorchRuntime.ParseDevice("tpu"));
+        Assert.Contains("'tpu'", e.Message);
+    }
+
+    [Fact]
+    public void Auto_resolves_to_cpu_without_a_gpu()
+    {
+        if (torch.cuda.is_available()) return;
+        Assert.Equal(DeviceType.CPU, TorchRuntime.Resolve(DeviceChoice.Auto).type);
+        Assert.Throws<InvalidOperationException>(() => TorchRuntime.Resolve(DeviceChoice.Cuda));
+    }
+}
