@@ -1,0 +1,101 @@
+using AnomalyMoE.Experts;
+using AnomalyMoE.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnomalyMoE.Tests.Experts;
+
+public class GlobalExpertTests
+{
+    static GlobalExpert LoadFixtureExpert(int index)
+    {
+        var expert = new GlobalExpert(GlobalExpertOptions.ParityFixture);
+        var (missing, unexpected) = expert.load_state_dict(Seed0Tensors.ModelSubtree($"global_experts.{index}."), strict: true);
+        Assert.Empty(missing);
+        Assert.Empty(unexpected);
+        expert.eval();
+        return expert;
+    }
+
+    [Fact]
+    public void State_dict_keys_match_the_reference_layer_indices()
+    {
+        using var expert = new GlobalExpert(GlobalExpertOptions.ParityFixture);
+        var ours = expert.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
+        var reference = Seed0Tensors.ModelSubtree("global_experts.0.").Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
+        Assert.Equal(reference, ours);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Forward_reproduces_the_reference_outputs(int index)
+    {
+        using var expert = LoadFixtureExpert(index);
+        using var _ = no_grad();
+        var (ae, student) = expert.forward(Seed0Tensors.Expected["input.image_ae"]);
+        using (ae)
+        using (student)
+        {
+            Assert.True(Seed0Tensors.MaxAbsError(ae, Seed0Tensors.Expected[$"out.global{index}.ae_output"]) <= 1e-4);
+            Assert.True(Seed0Tensors.MaxAbsError(student, Seed0Tensors.Expected[$"out.global{index}.student_output"]) <= 1e-4);
+        }
+    }
+
+    [Fact]
+    public void Autoencoder_output_follows_the_student_grid_for_smaller_inputs()
+    {
+        using var expert = new GlobalExpert(GlobalExpertOptions.ParityFixture);
+        expert.eval();
+        using var _ = no_grad();
+        using var image = randn(1, 3, 224, 224);
+        var (ae, student) = expert.forward(image);
+        using (ae)
+        using (student)
+        {
+            Assert.Equal(new long[] { 1, 64, 16, 16 }, student.shape);
+            Assert.Equal(student.shape, ae.shape);
+        }
+    }
+
+    [Fact]
+    public void A_fixed_output_size_is_honoured()
+    {
+        using var expert = new GlobalExpert(GlobalExpertOptions.ParityFixture with { OutputSize = 20 });
+        expert.eval();
+        using var _ = no_grad();
+        using var image = randn(1, 3, 392, 392);
+        var (ae, student) = expert.forward(image);
+        using (ae)
+        using (student)
+            Assert.Equal(new long[] { 1, 64, 20, 20 }, ae.shape);
+    }
+
+    [Fact]
+    public void Loss_is_student_mse_plus_resized_autoencoder_mse_per_image()
+    {
+        using var ae = ones(2, 4, 6, 6);
+        using var student = zeros(2, 4, 6, 6);
+        using var target = full(new long[] { 2, 4, 3, 3 }, 3.0f);
+        using var loss = GlobalExpert.PerImageLoss(ae, student, target);
+        // (1 - 0)² + (1 - 3)² = 1 + 4 for every image.
+        Assert.Equal(new[] { 5f, 5f }, loss.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Anomaly_map_is_the_channel_mean_of_the_squared_difference()
+    {
+        using var ae = stack(new[] { ones(6, 6), zeros(6, 6) }).unsqueeze(0);
+        using var student = zeros(1, 2, 6, 6);
+        using var map = GlobalExpert.AnomalyMap(ae, student, 6, 6);
+        Assert.Equal(new long[] { 1, 1, 6, 6 }, map.shape);
+        Assert.True(map.allclose(full(new long[] { 1, 1, 6, 6 }, 0.5f)));
+    }
+
+    [Fact]
+    public void Options_validation_names_the_bad_value()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (GlobalExpertOptions.Paper with { StudentWidths = [8] }).Validate());
+        Assert.Contains("StudentWidths", e.Message);
+    }
+}
