@@ -77,9 +77,9 @@ public sealed class ClubEstimator : Module<Tensor, Tensor, Tensor>
         CheckPair(x, y);
         using var scope = NewDisposeScope();
         var (mu, logVar) = MuLogVar(x);
-        var precision = (-logVar).exp();
-        var positive = -(mu - y).pow(2) * precision;
-        var negative = -(mu - y.index_select(0, perm.to_type(ScalarType.Int64))).pow(2) * precision;
+        var variance = logVar.exp();
+        var positive = -(mu - y).pow(2) / variance;
+        var negative = -(mu - y.index_select(0, perm.to_type(ScalarType.Int64))).pow(2) / variance;
         var bound = (positive.sum([-1]) - negative.sum([-1])).mean() / 2.0;
         return bound.MoveToOuterDisposeScope();
     }
