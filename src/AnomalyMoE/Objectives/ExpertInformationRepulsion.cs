@@ -138,7 +138,10 @@ public sealed class ExpertInformationRepulsion : Module
     public Tensor Value(IReadOnlyList<Tensor> patchFeatures, IReadOnlyList<Tensor> globalFeatures, Random random, Generator? generator = null) =>
         Average(patchFeatures, globalFeatures, random, (est, a, b) => est.UpperBound(a, b, generator));
 
-    /// <summary>The estimators' training loss (negative log-likelihood), for their own optimizer step; pairs drawn afresh.</summary>
+    /// <summary>
+    /// The estimators' training loss (negative log-likelihood), for their own optimizer step; pairs drawn afresh. Pass
+    /// features computed without autograd (the reference re-runs the model under <c>no_grad</c> for this step).
+    /// </summary>
     public Tensor EstimatorLoss(IReadOnlyList<Tensor> patchFeatures, IReadOnlyList<Tensor> globalFeatures, Random random) =>
         Average(patchFeatures, globalFeatures, random, (est, a, b) => est.LearningLoss(a, b));
 

@@ -102,4 +102,19 @@ public class GlobalExpertTests(ITestOutputHelper output)
         var e = Assert.Throws<ArgumentException>(() => (GlobalExpertOptions.Paper with { StudentWidths = [8] }).Validate());
         Assert.Contains("StudentWidths", e.Message);
     }
+
+    [Fact]
+    public void Training_loss_reaches_both_networks()
+    {
+        using var expert = new GlobalExpert(GlobalExpertOptions.ParityFixture);
+        expert.train();
+        using var scope = NewDisposeScope();
+        var image = randn(1, 3, 392, 392);
+        var (ae, student) = expert.forward(image);
+        var loss = GlobalExpert.PerImageLoss(ae, student, randn(1, 64, 28, 28)).sum();
+        loss.backward();
+        var grads = expert.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad);
+        Assert.True(grads["autoencoder.0.weight"]!.abs().sum().item<float>() > 0);
+        Assert.True(grads["student.0.weight"]!.abs().sum().item<float>() > 0);
+    }
 }
