@@ -174,14 +174,22 @@ public sealed class ImageBatchLoader
             var jittered = options.WithJitter ? new float[n * imageSize] : null;
             var masks = new float[n * maskSize];
             var ok = new bool[n];
-            Parallel.For(0, n, parallel, i =>
+            try
             {
-                var record = records[plan.RecordIndices[i]];
-                ok[i] = LoadSample(record, plan.StreamPositions[i],
-                    images.AsSpan(i * imageSize, imageSize),
-                    jittered is null ? Span<float>.Empty : jittered.AsSpan(i * imageSize, imageSize),
-                    masks.AsSpan(i * maskSize, maskSize));
-            });
+                Parallel.For(0, n, parallel, i =>
+                {
+                    var record = records[plan.RecordIndices[i]];
+                    ok[i] = LoadSample(record, plan.StreamPositions[i],
+                        images.AsSpan(i * imageSize, imageSize),
+                        jittered is null ? Span<float>.Empty : jittered.AsSpan(i * imageSize, imageSize),
+                        masks.AsSpan(i * maskSize, maskSize));
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // Report the failing file itself, not the parallel loop's wrapper.
+                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
             int kept = ok.Count(x => x);
             if (kept == 0) continue;
             if (kept < n)

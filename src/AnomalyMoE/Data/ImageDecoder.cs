@@ -29,8 +29,8 @@ public sealed class ImageDecodeException(string path, string reason, Exception? 
 
 /// <summary>
 /// Decodes PNG, JPEG and BMP with SkiaSharp. Grayscale becomes three equal channels, alpha is dropped
-/// (as PIL's <c>convert("RGB")</c> in the reference pipeline does), and 16-bit files keep their precision
-/// (value / 65535). No EXIF rotation is applied, like PIL.
+/// (as PIL's <c>convert("RGB")</c> in the reference pipeline does), and 16-bit PNGs keep their precision
+/// (value / 65535, decoded by <see cref="Png16Decoder"/>; PIL in the reference would clip them). No EXIF rotation is applied, like PIL.
 /// </summary>
 public static class ImageDecoder
 {
@@ -41,34 +41,32 @@ public static class ImageDecoder
         return (codec.Info.Width, codec.Info.Height);
     }
 
-    /// <summary>Decodes an image to RGB floats in [0, 1].</summary>
+    /// <summary>Decodes an image to RGB floats in [0, 1] (8-bit value / 255 as torchvision's <c>ToTensor</c>; 16-bit value / 65535).</summary>
     public static RgbImage DecodeRgb(string path)
     {
+        if (Png16Decoder.Handles(path))
+        {
+            var (w16, h16, samples) = Png16Decoder.Decode(path);
+            int plane16 = w16 * h16;
+            var rgb16 = new float[3 * plane16];
+            for (int i = 0; i < plane16; i++)
+            {
+                rgb16[i] = samples[3 * i] / 65535f;
+                rgb16[plane16 + i] = samples[3 * i + 1] / 65535f;
+                rgb16[2 * plane16 + i] = samples[3 * i + 2] / 65535f;
+            }
+            return new RgbImage(w16, h16, rgb16);
+        }
         using var codec = OpenCodec(path);
         int w = codec.Info.Width, h = codec.Info.Height;
         int plane = w * h;
         var rgb = new float[3 * plane];
-        if (IsSixteenBit(codec.Info.ColorType))
+        var raw = DecodeRgba8888(codec, path);
+        for (int i = 0; i < plane; i++)
         {
-            var raw = DecodePixels<ushort>(codec, path, SKColorType.Rgba16161616, 4);
-            const float scale = 1f / 65535f;
-            for (int i = 0; i < plane; i++)
-            {
-                rgb[i] = raw[4 * i] * scale;
-                rgb[plane + i] = raw[4 * i + 1] * scale;
-                rgb[2 * plane + i] = raw[4 * i + 2] * scale;
-            }
-        }
-        else
-        {
-            var raw = DecodePixels<byte>(codec, path, SKColorType.Rgba8888, 4);
-            const float scale = 1f / 255f;
-            for (int i = 0; i < plane; i++)
-            {
-                rgb[i] = raw[4 * i] * scale;
-                rgb[plane + i] = raw[4 * i + 1] * scale;
-                rgb[2 * plane + i] = raw[4 * i + 2] * scale;
-            }
+            rgb[i] = raw[4 * i] / 255f;
+            rgb[plane + i] = raw[4 * i + 1] / 255f;
+            rgb[2 * plane + i] = raw[4 * i + 2] / 255f;
         }
         return new RgbImage(w, h, rgb);
     }
@@ -107,25 +105,20 @@ public static class ImageDecoder
 
     static BinaryMask DecodeMaskFile(string path)
     {
+        if (Png16Decoder.Handles(path))
+        {
+            var (w16, h16, samples) = Png16Decoder.Decode(path);
+            var mask16 = new byte[w16 * h16];
+            for (int i = 0; i < mask16.Length; i++) mask16[i] = (byte)((samples[3 * i] | samples[3 * i + 1] | samples[3 * i + 2]) != 0 ? 1 : 0);
+            return new BinaryMask(w16, h16, mask16);
+        }
         using var codec = OpenCodec(path);
         int w = codec.Info.Width, h = codec.Info.Height;
         var mask = new byte[w * h];
-        if (IsSixteenBit(codec.Info.ColorType))
-        {
-            var raw = DecodePixels<ushort>(codec, path, SKColorType.Rgba16161616, 4);
-            for (int i = 0; i < mask.Length; i++) mask[i] = (byte)((raw[4 * i] | raw[4 * i + 1] | raw[4 * i + 2]) != 0 ? 1 : 0);
-        }
-        else
-        {
-            var raw = DecodePixels<byte>(codec, path, SKColorType.Rgba8888, 4);
-            for (int i = 0; i < mask.Length; i++) mask[i] = (byte)((raw[4 * i] | raw[4 * i + 1] | raw[4 * i + 2]) != 0 ? 1 : 0);
-        }
+        var raw = DecodeRgba8888(codec, path);
+        for (int i = 0; i < mask.Length; i++) mask[i] = (byte)((raw[4 * i] | raw[4 * i + 1] | raw[4 * i + 2]) != 0 ? 1 : 0);
         return new BinaryMask(w, h, mask);
     }
-
-    static bool IsSixteenBit(SKColorType type) =>
-        type is SKColorType.Rgba16161616 or SKColorType.RgbaF16 or SKColorType.RgbaF16Clamped
-            or SKColorType.RgbaF32 or SKColorType.Alpha16 or SKColorType.Rgba1010102 or SKColorType.Rgb101010x;
 
     static SKCodec OpenCodec(string path)
     {
@@ -149,12 +142,12 @@ public static class ImageDecoder
         return codec;
     }
 
-    static T[] DecodePixels<T>(SKCodec codec, string path, SKColorType colorType, int channels) where T : unmanaged
+    static byte[] DecodeRgba8888(SKCodec codec, string path)
     {
         int w = codec.Info.Width, h = codec.Info.Height;
         // Unpremultiplied, so colour values under transparent pixels survive as PIL keeps them.
-        var info = new SKImageInfo(w, h, colorType, SKAlphaType.Unpremul);
-        var raw = new T[(long)w * h * channels];
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var raw = new byte[(long)w * h * 4];
         var handle = GCHandle.Alloc(raw, GCHandleType.Pinned);
         try
         {
