@@ -236,11 +236,14 @@ public sealed class ImageBatchLoader
         if (binary is not null && (binary.Width != rgb.Width || binary.Height != rgb.Height) && warnedMasks.TryAdd(record.MaskPath!, true))
             warn?.Invoke($"Mask {record.MaskPath} is {binary.Width}x{binary.Height} but its image {record.Path} is {rgb.Width}x{rgb.Height}; the mask is resized to match.");
 
-        ImageTransforms.TransformImage(rgb, transform, image);
-        if (!jittered.IsEmpty)
+        if (jittered.IsEmpty)
+        {
+            ImageTransforms.TransformImage(rgb, transform, image);
+        }
+        else
         {
             var choice = JitterChoice.Sample(new Random(SeedFor(options.Seed, streamPosition, stream: 2)), transform.JitterStrength);
-            ImageTransforms.TransformImage(rgb, transform, jittered, choice);
+            ImageTransforms.TransformImageViews(rgb, transform, image, jittered, choice);
         }
         ImageTransforms.TransformMask(binary, transform, mask);
         return true;

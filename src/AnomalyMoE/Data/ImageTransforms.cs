@@ -115,19 +115,43 @@ public static class ImageTransforms
         }
     }
 
+    /// <summary>Resize to <c>ResizeTo²</c> and center-crop to <c>CropTo²</c>, values still in [0, 1] (<c>[3, C, C]</c>).</summary>
+    public static void ResizeAndCrop(RgbImage image, ImageTransformOptions options, Span<float> destination)
+    {
+        int s = options.ResizeTo, c = options.CropTo;
+        int offset = CenterCropOffset(s, c);
+        ResizeWindow(image.Pixels, 3, image.Height, image.Width, s, s, offset, offset, c, c, options.Filter, destination);
+    }
+
     /// <summary>
     /// The full image transform into <paramref name="destination"/> (<c>[3, C, C]</c>): resize, crop, optional
     /// jitter, normalise. The jitter acts on the kept pixels after resizing; its contrast reference is the
     /// whole image's mean gray, as in the reference, which jitters the full image before resizing.
     /// </summary>
-    public static void TransformImage(RgbImage image, ImageTransformOptions options, Span<float> destination, JitterChoice? jitter = null, float? meanGray = null)
+    public static void TransformImage(RgbImage image, ImageTransformOptions options, Span<float> destination, JitterChoice? jitter = null)
     {
-        int s = options.ResizeTo, c = options.CropTo;
-        int top = CenterCropOffset(s, c), left = CenterCropOffset(s, c);
-        ResizeWindow(image.Pixels, 3, image.Height, image.Width, s, s, top, left, c, c, options.Filter, destination);
-        if (jitter is { } j) ColorJitter.Apply(destination[..(3 * c * c)], c * c, j, meanGray ?? ColorJitter.MeanGray(image));
-        Normalize(destination, c * c, options.Normalization);
+        int plane = options.CropTo * options.CropTo;
+        ResizeAndCrop(image, options, destination);
+        if (jitter is { } j) ApplyJitter(image, destination[..(3 * plane)], plane, j);
+        Normalize(destination, plane, options.Normalization);
     }
+
+    /// <summary>
+    /// Both views from one resize: <paramref name="plain"/> normalised, and <paramref name="jittered"/> the same pixels
+    /// jittered then normalised (what the loader produces for the patch/component and the global experts).
+    /// </summary>
+    public static void TransformImageViews(RgbImage image, ImageTransformOptions options, Span<float> plain, Span<float> jittered, JitterChoice jitter)
+    {
+        int plane = options.CropTo * options.CropTo;
+        ResizeAndCrop(image, options, plain);
+        plain[..(3 * plane)].CopyTo(jittered);
+        ApplyJitter(image, jittered[..(3 * plane)], plane, jitter);
+        Normalize(plain, plane, options.Normalization);
+        Normalize(jittered, plane, options.Normalization);
+    }
+
+    static void ApplyJitter(RgbImage image, Span<float> rgb, int plane, JitterChoice jitter) =>
+        ColorJitter.Apply(rgb, plane, jitter, jitter.Kind == JitterKind.Contrast ? ColorJitter.MeanGray(image) : 0f);
 
     /// <summary>The mask transform into <paramref name="destination"/> (<c>[C, C]</c>, values 0 or 1); zeros when there is no mask.</summary>
     public static void TransformMask(BinaryMask? mask, ImageTransformOptions options, Span<float> destination)

@@ -116,6 +116,43 @@ public class ImageDecoderTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Sixteen_bit_png_of_every_colour_type_and_row_filter_decodes_exactly(int channels)
+    {
+        using var dir = new TempDirectory();
+        static ushort Sample(int x, int y, int c) => (ushort)((x * 7919 + y * 104729 + c * 15485863) % 65536);
+        var path = TestImages.Write16BitPng(dir.Combine($"deep{channels}.png"), 7, 10, channels, Sample, cycleFilters: true);
+
+        var image = ImageDecoder.DecodeRgb(path);
+
+        int plane = 7 * 10;
+        for (int y = 0; y < 10; y++)
+            for (int x = 0; x < 7; x++)
+                for (int c = 0; c < 3; c++)
+                {
+                    int source = channels >= 3 ? c : 0; // gray repeats; alpha is dropped
+                    Assert.Equal(Sample(x, y, source) / 65535f, image.Pixels[c * plane + y * 7 + x]);
+                }
+    }
+
+    [Fact]
+    public void Truncated_sixteen_bit_png_error_names_the_file()
+    {
+        using var dir = new TempDirectory();
+        var good = TestImages.Write16BitPng(dir.Combine("deep.png"), 32, 32, 3, (x, y, c) => (ushort)(x * 1000 + y * 17 + c), cycleFilters: true);
+        var bytes = File.ReadAllBytes(good);
+        var path = dir.Combine("deep_truncated.png");
+        File.WriteAllBytes(path, bytes[..(bytes.Length * 2 / 3)]);
+
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.DecodeRgb(path));
+
+        Assert.Contains(path, e.Message);
+    }
+
     [Fact]
     public void Masks_are_binarised_at_greater_than_zero()
     {

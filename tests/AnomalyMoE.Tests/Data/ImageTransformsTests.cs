@@ -108,6 +108,26 @@ public class ImageTransformsTests
     }
 
     [Fact]
+    public void Both_views_from_one_resize_equal_the_separate_transforms()
+    {
+        using var dir = new TempDirectory();
+        var c = Values.Value.Cases[1];
+        var image = ImageDecoder.DecodeRgb(WriteGoldenImage(dir));
+        int n = 3 * c.Crop * c.Crop;
+        foreach (var jitter in new[] { new JitterChoice(JitterKind.Contrast, 1.2f), new JitterChoice(JitterKind.Saturation, 0.85f) })
+        {
+            float[] plain = new float[n], jittered = new float[n], expectedPlain = new float[n], expectedJittered = new float[n];
+
+            ImageTransforms.TransformImageViews(image, OptionsFor(c), plain, jittered, jitter);
+            ImageTransforms.TransformImage(image, OptionsFor(c), expectedPlain);
+            ImageTransforms.TransformImage(image, OptionsFor(c), expectedJittered, jitter);
+
+            Assert.Equal(expectedPlain, plain);
+            Assert.Equal(expectedJittered, jittered);
+        }
+    }
+
+    [Fact]
     public void Antialiasing_changes_a_downscale()
     {
         var c0 = Values.Value.Cases[0];

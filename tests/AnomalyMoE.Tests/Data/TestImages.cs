@@ -44,15 +44,22 @@ public static class TestImages
     }
 
     /// <summary>A 16-bit PNG: RGB (colour type 2) when <paramref name="rgb"/> is true, else gray (type 0).</summary>
-    public static string Write16BitPng(string path, int width, int height, bool rgb, Func<int, int, int, ushort> sample)
+    public static string Write16BitPng(string path, int width, int height, bool rgb, Func<int, int, int, ushort> sample) =>
+        Write16BitPng(path, width, height, rgb ? 3 : 1, sample, cycleFilters: false);
+
+    /// <summary>
+    /// A 16-bit PNG with 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA) channels; with <paramref name="cycleFilters"/>
+    /// row y is stored with PNG filter y mod 5 (None, Sub, Up, Average, Paeth) so a decoder must undo all five.
+    /// </summary>
+    public static string Write16BitPng(string path, int width, int height, int channels, Func<int, int, int, ushort> sample, bool cycleFilters)
     {
-        int channels = rgb ? 3 : 1;
         var raw = new byte[width * height * channels * 2];
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)
                 for (int c = 0; c < channels; c++)
                     BinaryPrimitives.WriteUInt16BigEndian(raw.AsSpan(2 * ((y * width + x) * channels + c)), sample(x, y, c));
-        return WriteRawPng(path, width, height, raw, bitDepth: 16, colorType: (byte)(rgb ? 2 : 0));
+        byte colorType = channels switch { 1 => 0, 2 => 4, 3 => 2, 4 => 6, _ => throw new ArgumentOutOfRangeException(nameof(channels)) };
+        return WriteRawPng(path, width, height, raw, bitDepth: 16, colorType, cycleFilters ? 2 * channels : 0);
     }
 
     /// <summary>A 24-bit BMP (bottom-up rows padded to 4 bytes).</summary>
@@ -111,16 +118,20 @@ public static class TestImages
     static void EnsureFolder(string path) => Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
 
     // A minimal PNG writer: IHDR, one zlib IDAT with filter 0 on every row, IEND.
-    static string WriteRawPng(string path, int width, int height, byte[] raw, byte bitDepth, byte colorType)
+    static string WriteRawPng(string path, int width, int height, byte[] raw, byte bitDepth, byte colorType, int filterBytesPerPixel = 0)
     {
         int rowBytes = raw.Length / height;
         using var compressed = new MemoryStream();
         using (var z = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
         {
+            var previous = new byte[rowBytes];
             for (int y = 0; y < height; y++)
             {
-                z.WriteByte(0);
-                z.Write(raw, y * rowBytes, rowBytes);
+                var row = raw.AsSpan(y * rowBytes, rowBytes);
+                int filter = filterBytesPerPixel > 0 ? y % 5 : 0;
+                z.WriteByte((byte)filter);
+                z.Write(Filter(filter, row, previous, filterBytesPerPixel));
+                previous = row.ToArray();
             }
         }
         var header = new byte[13];
@@ -135,6 +146,31 @@ public static class TestImages
         EnsureFolder(path);
         File.WriteAllBytes(path, file.ToArray());
         return path;
+    }
+
+    static byte[] Filter(int filter, ReadOnlySpan<byte> row, byte[] previous, int bpp)
+    {
+        var result = new byte[row.Length];
+        for (int i = 0; i < row.Length; i++)
+        {
+            int left = i >= bpp ? row[i - bpp] : 0, up = previous[i], upLeft = i >= bpp ? previous[i - bpp] : 0;
+            int predictor = filter switch
+            {
+                0 => 0,
+                1 => left,
+                2 => up,
+                3 => (left + up) / 2,
+                _ => Paeth(left, up, upLeft),
+            };
+            result[i] = (byte)(row[i] - predictor);
+        }
+        return result;
+    }
+
+    static int Paeth(int a, int b, int c)
+    {
+        int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+        return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
     }
 
     static void WriteChunk(Stream stream, string type, byte[] data)
