@@ -258,6 +258,24 @@ public class ImageBatchLoaderTests
     }
 
     [Fact]
+    public void A_batch_moved_to_a_device_owns_separate_tensors()
+    {
+        using var dir = new TempDirectory();
+        var train = WriteAndRead(dir).Split(DatasetSplit.Train);
+        var original = new ImageBatchLoader(train, Tiny, new BatchLoaderOptions(2)).Batches().First();
+
+        var moved = original.To(torch.CPU);
+        var expected = original.Images.data<float>().ToArray();
+        original.Dispose();
+
+        using (moved)
+        {
+            Assert.Equal(expected, moved.Images.data<float>().ToArray());
+            Assert.Equal(original.Records, moved.Records);
+        }
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected_naming_the_value()
     {
         var e = Assert.Throws<AnomalyMoEException>(() => new BatchLoaderOptions(0).Validate());
