@@ -21,7 +21,8 @@ public sealed class ImageBatchLoader
     readonly ConcurrentDictionary<string, string> skipped = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, bool> warnedMasks = new(StringComparer.Ordinal);
 
-    /// <param name="warn">Receives a warning, once per mask, when a mask's size differs from its image's (the mask is resized).</param>
+    /// <param name="warn">Receives a warning, once per mask, when a mask's size differs from its image's (the mask is resized).
+    /// Called from a decoding thread, one call at a time.</param>
     public ImageBatchLoader(IReadOnlyList<ImageRecord> records, ImageTransformOptions transform, BatchLoaderOptions options, Action<string>? warn = null)
     {
         if (records.Count == 0) throw new AnomalyMoEException("The batch loader was given no images.");
@@ -101,16 +102,7 @@ public sealed class ImageBatchLoader
                     yield return batch;
                     continue;
                 }
-                bool more;
-                try
-                {
-                    more = channel.Reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-                if (!more) break;
+                if (!channel.Reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult()) break;
             }
             producer.GetAwaiter().GetResult();
             if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
@@ -234,7 +226,7 @@ public sealed class ImageBatchLoader
             return false;
         }
         if (binary is not null && (binary.Width != rgb.Width || binary.Height != rgb.Height) && warnedMasks.TryAdd(record.MaskPath!, true))
-            warn?.Invoke($"Mask {record.MaskPath} is {binary.Width}x{binary.Height} but its image {record.Path} is {rgb.Width}x{rgb.Height}; the mask is resized to match.");
+            lock (warnedMasks) warn?.Invoke($"Mask {record.MaskPath} is {binary.Width}x{binary.Height} but its image {record.Path} is {rgb.Width}x{rgb.Height}; the mask is resized to match.");
 
         if (jittered.IsEmpty)
         {

@@ -19,7 +19,8 @@ public enum ResizeFilter
 /// <summary>
 /// The reference pipeline's image transform (<c>train.py</c>/<c>test.py</c> <c>get_data_transforms(448, 392)</c>):
 /// resize to <see cref="ResizeTo"/>² → center-crop <see cref="CropTo"/>² → mean/std normalisation.
-/// Masks are resized with nearest neighbour (<c>interpolate(mode="nearest")</c>) and cropped the same way.
+/// Masks are resized with nearest neighbour (<c>interpolate(mode="nearest")</c>) and cropped the same way
+/// (the reference resizes masks bilinearly and counts any value &gt; 0 as anomalous, which widens regions by up to a pixel).
 /// The colour-jitter view for the global experts changes brightness, contrast or saturation (one, chosen at
 /// random per image) by a factor drawn from [1 − <see cref="JitterStrength"/>, 1 + <see cref="JitterStrength"/>].
 /// </summary>
