@@ -81,8 +81,10 @@ public sealed class ResumableDownloader(HttpClient? client = null, DownloadOptio
         }
         if (last != null)
             throw new AnomalyMoEException(
-                $"Download of {url} failed after {attempts} attempt(s): {last.Message}. The partial file {part} is kept; "
-                + "run the same command again to resume, or fetch the file by hand and pass it with --from-archive.", last);
+                $"Download of {url} failed after {attempts} attempt(s): {last.Message}."
+                + (File.Exists(part) && new FileInfo(part).Length > 0
+                    ? $" The partial file {part} is kept; run the same command again to resume."
+                    : ""), last);
 
         Verify(part, url, expectedSize, expectedChecksum, progress, deleteOnFailure: true);
         File.Move(part, destination, overwrite: true);
