@@ -47,11 +47,13 @@ public sealed class WeightsStore
     public WeightsStore(string? directory = null) => Directory = Path.GetFullPath(directory ?? DefaultDirectory());
 
     /// <summary>The cache folder from the environment, without creating it.</summary>
-    public static string DefaultDirectory()
+    public static string DefaultDirectory() => DefaultDirectory(Environment.GetEnvironmentVariable);
+
+    internal static string DefaultDirectory(Func<string, string?> environment)
     {
-        var env = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        var env = environment(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(env)) return env;
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var xdg = environment("XDG_CACHE_HOME");
         var cache = !string.IsNullOrWhiteSpace(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
         return Path.Combine(cache, "anomalymoe", "weights");
     }

@@ -39,18 +39,15 @@ public class WeightsStoreTests
     }
 
     [Fact]
-    public void The_cache_folder_follows_the_environment_variable()
+    public void The_cache_folder_follows_the_environment_variable_then_xdg_then_home()
     {
-        var old = Environment.GetEnvironmentVariable(WeightsStore.EnvironmentVariable);
-        try
-        {
-            Environment.SetEnvironmentVariable(WeightsStore.EnvironmentVariable, "/tmp/amoe-weights-here");
-            Assert.Equal("/tmp/amoe-weights-here", WeightsStore.DefaultDirectory());
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(WeightsStore.EnvironmentVariable, old);
-        }
+        var env = new Dictionary<string, string?> { [WeightsStore.EnvironmentVariable] = "/w", ["XDG_CACHE_HOME"] = "/xdg" };
+
+        Assert.Equal("/w", WeightsStore.DefaultDirectory(k => env.GetValueOrDefault(k)));
+        env[WeightsStore.EnvironmentVariable] = null;
+        Assert.Equal("/xdg/anomalymoe/weights", WeightsStore.DefaultDirectory(k => env.GetValueOrDefault(k)));
+        env["XDG_CACHE_HOME"] = "";
+        Assert.EndsWith(".cache/anomalymoe/weights", WeightsStore.DefaultDirectory(k => env.GetValueOrDefault(k)));
     }
 
     [Fact]

@@ -60,6 +60,21 @@ public class MvtecAdConverterTests
     }
 
     [Fact]
+    public void Leftovers_of_an_interrupted_run_are_discarded()
+    {
+        using var dir = new TempDirectory();
+        var archive = MakeArchive(dir);
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(dir.Combine("data", ".staging", "mvtec_ad", "bottle")).FullName, "stale.png"), "x");
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(dir.Combine("data", ".extract", "mvtec-ad", "half")).FullName, "moved.png"), "x");
+
+        PreparationHarness.Prepare("mvtec-ad", dir.Combine("data"), archive);
+
+        var tree = MiniFiles.Tree(dir.Combine("data"));
+        Assert.DoesNotContain(tree, f => f.Contains("stale") || f.Contains("moved"));
+        Assert.Contains("mvtec_ad/bottle/train/good/001.png", tree);
+    }
+
+    [Fact]
     public void A_foreign_folder_in_the_way_is_not_overwritten()
     {
         using var dir = new TempDirectory();

@@ -47,4 +47,19 @@ public class UcsdPed2ConverterTests
         Assert.Equal(1, result.Summary.Images("pedestrian", "test", "good"));
         Assert.Equal(2, result.Summary.Masks("pedestrian", "test", "anomaly"));
     }
+
+    [Fact]
+    public void A_second_run_reports_the_same_counts_without_converting_again()
+    {
+        using var dir = new TempDirectory();
+        var archive = MakeArchive(dir);
+        var first = PreparationHarness.Prepare("ped2", dir.Combine("data"), archive);
+        var tree = MiniFiles.Tree(dir.Combine("data", "Ped2"));
+
+        var second = PreparationHarness.Prepare("ped2", dir.Combine("data"), archive);
+
+        Assert.True(second.AlreadyPrepared);
+        Assert.Equal(first.Summary.Counts, second.Summary.Counts);
+        Assert.Equal(tree, MiniFiles.Tree(dir.Combine("data", "Ped2")));
+    }
 }
