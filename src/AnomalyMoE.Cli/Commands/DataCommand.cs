@@ -24,7 +24,7 @@ public static class DataCommand
         var root = new Option<string>("--root") { Description = "Folder that receives the prepared datasets (e.g. data/).", Required = true };
         var fromArchive = new Option<string?>("--from-archive") { Description = "Use this hand-fetched archive (or unpacked folder) instead of downloading." };
         var yes = new Option<bool>("--yes", "-y") { Description = "Accept the dataset's licence without asking." };
-        var keep = new Option<bool>("--keep-extracted") { Description = "Keep the unpacked archive under ROOT/.extract after conversion." };
+        var keep = new Option<bool>("--keep-extracted") { Description = "Keep the unpacked archive under ROOT/.extract (files are copied out of it) for later runs." };
         var command = new Command("prepare", "Download (resumable, checksummed) or take an archive, extract, and convert a dataset into the MVTec layout.")
         {
             dataset, root, fromArchive, yes, keep,

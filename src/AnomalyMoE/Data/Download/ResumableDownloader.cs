@@ -5,16 +5,19 @@ using AnomalyMoE.Runtime;
 namespace AnomalyMoE.Data.Download;
 
 /// <summary>How persistent a download is.</summary>
-public sealed record DownloadOptions(int MaxAttempts = 5, TimeSpan? RetryDelay = null, TimeSpan? Timeout = null)
+/// <param name="IdleTimeout">An attempt fails when no byte arrives for this long (default 60 s), so a stalled connection is retried.</param>
+public sealed record DownloadOptions(int MaxAttempts = 5, TimeSpan? RetryDelay = null, TimeSpan? IdleTimeout = null)
 {
     public static DownloadOptions Default { get; } = new();
 
     public TimeSpan EffectiveRetryDelay => RetryDelay ?? TimeSpan.FromSeconds(3);
+    public TimeSpan EffectiveIdleTimeout => IdleTimeout ?? TimeSpan.FromSeconds(60);
 
     public void Validate()
     {
         if (MaxAttempts < 1) throw new ArgumentException($"DownloadOptions.MaxAttempts must be at least 1, got {MaxAttempts}.");
         if (RetryDelay is { } d && d < TimeSpan.Zero) throw new ArgumentException($"DownloadOptions.RetryDelay must not be negative, got {d}.");
+        if (IdleTimeout is { } t && t <= TimeSpan.Zero) throw new ArgumentException($"DownloadOptions.IdleTimeout must be positive, got {t}.");
     }
 }
 
@@ -70,7 +73,7 @@ public sealed class ResumableDownloader(HttpClient? client = null, DownloadOptio
                 break;
             }
             catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException
-                                      || (e is TaskCanceledException && !cancel.IsCancellationRequested))
+                                      || (e is OperationCanceledException && !cancel.IsCancellationRequested))
             {
                 last = e;
                 if (e is HttpRequestException { StatusCode: { } code } && (int)code is >= 400 and < 500 and not 408 and not 429)
@@ -99,7 +102,7 @@ public sealed class ResumableDownloader(HttpClient? client = null, DownloadOptio
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (have > 0) request.Headers.Range = new RangeHeaderValue(have, null);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        if (options.Timeout is { } t) timeout.CancelAfter(t);
+        timeout.CancelAfter(options.EffectiveIdleTimeout);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
 
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)
@@ -133,6 +136,7 @@ public sealed class ResumableDownloader(HttpClient? client = null, DownloadOptio
             long nextReport = 0;
             while ((read = await input.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
             {
+                timeout.CancelAfter(options.EffectiveIdleTimeout);
                 await output.WriteAsync(buffer.AsMemory(0, read), timeout.Token).ConfigureAwait(false);
                 done += read;
                 if (done >= nextReport)

@@ -7,7 +7,7 @@ namespace AnomalyMoE.Data.Preparation;
 /// <summary>A request to prepare one dataset under <paramref name="Root"/>.</summary>
 /// <param name="FromArchive">A hand-fetched archive file, or a folder holding the already-unpacked original layout.</param>
 /// <param name="AcceptLicence">Accept the licence notice without asking (<c>--yes</c>).</param>
-/// <param name="KeepExtracted">Keep the unpacked archive under <c>.extract/</c> after conversion.</param>
+/// <param name="KeepExtracted">Keep the unpacked archive under <c>.extract/</c> (files are then copied, not moved) for later runs.</param>
 public sealed record PrepareRequest(string Dataset, string Root, string? FromArchive = null, bool AcceptLicence = false, bool KeepExtracted = false)
 {
     public void Validate()
@@ -85,10 +85,10 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
                 File.WriteAllText(extractedMarker, archive);
                 log.WriteLine($"{entry.Name}: extracted {files} files.");
             }
-            // Conversion moves files out of the extraction; from here on it is no longer reusable.
-            File.Delete(extractedMarker);
+            // Moving files out of the extraction is fast but spends it; a kept extraction is copied from instead.
+            move = !request.KeepExtracted;
+            if (move) File.Delete(extractedMarker);
             sourceRoot = extractDir;
-            move = true;
         }
 
         var staging = converter.OutputFolders.ToDictionary(f => f, f => Path.Combine(root, StagingFolder, f));
@@ -111,8 +111,11 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
             Directory.Move(s, Path.Combine(root, folder));
         }
         TryDelete(Path.Combine(root, StagingFolder));
-        if (extractDir != null && !request.KeepExtracted) TryDelete(extractDir);
-        TryDelete(Path.Combine(root, ExtractFolder));
+        if (extractDir != null && !request.KeepExtracted)
+        {
+            TryDelete(extractDir);
+            TryDelete(Path.Combine(root, ExtractFolder));
+        }
         log.WriteLine($"{entry.Name}: prepared {string.Join(", ", finals)}.");
         return new PrepareResult(entry, finals, context.Summary, AlreadyPrepared: false);
     }

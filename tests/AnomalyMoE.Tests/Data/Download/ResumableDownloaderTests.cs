@@ -17,7 +17,7 @@ public class ResumableDownloaderTests
     static FileChecksum Sha(byte[] bytes) => FileChecksum.Sha256(Convert.ToHexStringLower(SHA256.HashData(bytes)));
 
     static ResumableDownloader Downloader(int attempts) =>
-        new(options: new DownloadOptions(MaxAttempts: attempts, RetryDelay: TimeSpan.Zero, Timeout: TimeSpan.FromSeconds(30)));
+        new(options: new DownloadOptions(MaxAttempts: attempts, RetryDelay: TimeSpan.Zero, IdleTimeout: TimeSpan.FromSeconds(30)));
 
     [Fact]
     public async Task An_interrupted_download_is_kept_and_resumed_with_a_range_request()

@@ -75,6 +75,23 @@ public class MvtecAdConverterTests
     }
 
     [Fact]
+    public void A_kept_extraction_is_reused_without_extracting_again()
+    {
+        using var dir = new TempDirectory();
+        var archive = MakeArchive(dir);
+        PreparationHarness.Prepare("mvtec-ad", dir.Combine("data"), archive, keepExtracted: true);
+        Assert.True(File.Exists(dir.Combine("data", ".extract", "mvtec-ad", "bottle", "train", "good", "000.png")));
+        Directory.Delete(dir.Combine("data", "mvtec_ad"), recursive: true);
+        var log = new StringWriter();
+
+        var again = PreparationHarness.Prepare("mvtec-ad", dir.Combine("data"), archive, log, keepExtracted: true);
+
+        Assert.False(again.AlreadyPrepared);
+        Assert.DoesNotContain("extracting", log.ToString());
+        Assert.Equal(3, again.Summary.Images(null, "train", "good"));
+    }
+
+    [Fact]
     public void A_foreign_folder_in_the_way_is_not_overwritten()
     {
         using var dir = new TempDirectory();
