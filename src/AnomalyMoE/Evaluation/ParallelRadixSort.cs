@@ -33,7 +33,6 @@ internal static class ParallelRadixSort
     const int DigitBits = 11;
     const int Buckets = 1 << DigitBits;
     const uint DigitMask = Buckets - 1;
-    const int SmallInput = 1 << 14;
     const int MinChunk = 1 << 16;
 
     /// <summary>Sorts <paramref name="items"/> ascending by key; returns the array that holds the result
@@ -43,12 +42,6 @@ internal static class ParallelRadixSort
         var length = items.Length;
         if (scratch.Length < length) throw new ArgumentException("Scratch buffer is shorter than the input.", nameof(scratch));
         if (length <= 1) return items;
-        if (length < SmallInput)
-        {
-            Array.Sort(items, (a, b) => TKey.Key(a).CompareTo(TKey.Key(b)));
-            return items;
-        }
-
         var chunkCount = Math.Max(1, Math.Min(Environment.ProcessorCount, length / MinChunk));
         var counts = new int[chunkCount * Buckets];
         var source = items;
