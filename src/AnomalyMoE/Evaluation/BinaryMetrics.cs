@@ -17,8 +17,8 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
     public static BinaryMetrics Compute(ReadOnlySpan<float> scores, ReadOnlySpan<byte> labels)
     {
         var (positives, negatives) = PartitionKeys(scores, labels);
-        var sortedPositives = ParallelRadixSort.Sort<uint, UIntKey>(positives, new uint[positives.Length]);
-        var sortedNegatives = ParallelRadixSort.Sort<uint, UIntKey>(negatives, new uint[negatives.Length]);
+        var sortedPositives = ParallelRadixSort.Sort<uint, UIntKey>(positives, GC.AllocateUninitializedArray<uint>(positives.Length));
+        var sortedNegatives = ParallelRadixSort.Sort<uint, UIntKey>(negatives, GC.AllocateUninitializedArray<uint>(negatives.Length));
         return Sweep(sortedPositives, sortedNegatives);
     }
 
@@ -42,16 +42,12 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
             Parallel.For(0, chunkCount, chunk =>
             {
                 var (start, end) = ParallelRadixSort.ChunkRange(length, chunkCount, chunk);
-                float* s = (float*)scoreAddress;
-                byte* l = (byte*)labelAddress;
-                var count = 0;
-                firstBad[chunk] = -1;
-                for (var i = start; i < end; i++)
-                {
-                    if (float.IsNaN(s[i]) || l[i] > 1) { firstBad[chunk] = i; break; }
-                    count += l[i];
-                }
-                positivesPerChunk[chunk] = count;
+                var chunkLabels = new ReadOnlySpan<byte>((byte*)labelAddress + start, end - start);
+                var badLabel = chunkLabels.IndexOfAnyExcept((byte)0, (byte)1);
+                var nan = IndexOfNaN(new ReadOnlySpan<float>((float*)scoreAddress + start, end - start));
+                var bad = badLabel < 0 ? nan : nan < 0 ? badLabel : Math.Min(nan, badLabel);
+                firstBad[chunk] = bad < 0 ? -1 : start + bad;
+                positivesPerChunk[chunk] = chunkLabels.Count((byte)1);
             });
             foreach (var bad in firstBad)
             {
@@ -62,8 +58,8 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
 
             var positiveCount = positivesPerChunk.Sum(c => (long)c);
             RequireBothClasses(positiveCount, length - positiveCount, "samples");
-            var positives = new uint[positiveCount];
-            var negatives = new uint[length - positiveCount];
+            var positives = GC.AllocateUninitializedArray<uint>((int)positiveCount);
+            var negatives = GC.AllocateUninitializedArray<uint>((int)(length - positiveCount));
             var positiveStarts = new int[chunkCount];
             for (var c = 1; c < chunkCount; c++) positiveStarts[c] = positiveStarts[c - 1] + positivesPerChunk[c - 1];
             Parallel.For(0, chunkCount, chunk =>
@@ -82,6 +78,24 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
         }
     }
 
+    /// <summary>Index of the first NaN, -1 if none; vectorised (NaN is the only value not equal to itself).</summary>
+    internal static int IndexOfNaN(ReadOnlySpan<float> values)
+    {
+        var i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var width = System.Numerics.Vector<float>.Count;
+            for (; i + width <= values.Length; i += width)
+            {
+                var v = new System.Numerics.Vector<float>(values.Slice(i, width));
+                if (!System.Numerics.Vector.EqualsAll(v, v)) break;
+            }
+        }
+        for (; i < values.Length; i++)
+            if (float.IsNaN(values[i])) return i;
+        return -1;
+    }
+
     internal static void RequireBothClasses(long positives, long negatives, string what)
     {
         if (positives + negatives == 0)
@@ -92,21 +106,61 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
             throw new AnomalyMoEException($"Only one class present: all {positives} {what} are anomalous (label 1); AUROC, AP and F1-max need both classes.");
     }
 
-    /// <summary>Walks both ascending key arrays from the top, one step per distinct score.</summary>
+    const int ParallelSweepMinimum = 1 << 20;
+
+    /// <summary>
+    /// Walks both ascending key arrays from the top, one step per distinct score. Large inputs are cut at
+    /// key boundaries into one segment per core; a segment starts from the counts above it, so the segments
+    /// run at once and their sums add up (F1-max: the highest threshold wins ties, as in one sweep).
+    /// </summary>
     static BinaryMetrics Sweep(uint[] positives, uint[] negatives)
     {
-        var accumulator = new ThresholdAccumulator(positives.Length, negatives.Length);
-        int i = positives.Length - 1, j = negatives.Length - 1;
-        while (i >= 0 || j >= 0)
+        var segmentCount = positives.Length + negatives.Length >= ParallelSweepMinimum ? Environment.ProcessorCount : 1;
+        var longer = positives.Length >= negatives.Length ? positives : negatives;
+        var positiveCuts = new int[segmentCount + 1];
+        var negativeCuts = new int[segmentCount + 1];
+        positiveCuts[segmentCount] = positives.Length;
+        negativeCuts[segmentCount] = negatives.Length;
+        for (var s = 1; s < segmentCount; s++)
         {
-            var key = i < 0 ? negatives[j] : j < 0 ? positives[i] : Math.Max(positives[i], negatives[j]);
-            var newPositives = 0L;
-            while (i >= 0 && positives[i] == key) { newPositives++; i--; }
-            var newNegatives = 0L;
-            while (j >= 0 && negatives[j] == key) { newNegatives++; j--; }
-            accumulator.Add(key, newPositives, newNegatives);
+            var splitKey = longer[(int)((long)longer.Length * s / segmentCount)];
+            positiveCuts[s] = LowerBound(positives, splitKey);
+            negativeCuts[s] = LowerBound(negatives, splitKey);
         }
-        return accumulator.Result();
+
+        var segments = new ThresholdAccumulator[segmentCount];
+        Parallel.For(0, segmentCount, s =>
+        {
+            var accumulator = new ThresholdAccumulator(positives.Length, negatives.Length,
+                truePositives: positives.Length - positiveCuts[s + 1], falsePositives: negatives.Length - negativeCuts[s + 1]);
+            int i = positiveCuts[s + 1] - 1, j = negativeCuts[s + 1] - 1, iEnd = positiveCuts[s], jEnd = negativeCuts[s];
+            while (i >= iEnd || j >= jEnd)
+            {
+                var key = i < iEnd ? negatives[j] : j < jEnd ? positives[i] : Math.Max(positives[i], negatives[j]);
+                var newPositives = 0L;
+                while (i >= iEnd && positives[i] == key) { newPositives++; i--; }
+                var newNegatives = 0L;
+                while (j >= jEnd && negatives[j] == key) { newNegatives++; j--; }
+                accumulator.Add(key, newPositives, newNegatives);
+            }
+            segments[s] = accumulator;
+        });
+
+        var total = segments[segmentCount - 1];
+        for (var s = segmentCount - 2; s >= 0; s--) total = total.FollowedBy(segments[s]);
+        return total.Result();
+    }
+
+    /// <summary>First index whose key is at least <paramref name="key"/>.</summary>
+    internal static int LowerBound(uint[] sorted, uint key)
+    {
+        int low = 0, high = sorted.Length;
+        while (low < high)
+        {
+            var mid = (int)(((uint)low + (uint)high) >> 1);
+            if (sorted[mid] < key) low = mid + 1; else high = mid;
+        }
+        return low;
     }
 }
 
@@ -114,10 +168,10 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
 /// Accumulates AUROC, AP and F1-max while thresholds are lowered one distinct score at a time.
 /// AUROC is kept as an exact integer (twice the trapezoid area in units of one positive × one negative).
 /// </summary>
-internal struct ThresholdAccumulator(long positives, long negatives)
+internal struct ThresholdAccumulator(long positives, long negatives, long truePositives = 0, long falsePositives = 0)
 {
-    long _truePositives;
-    long _falsePositives;
+    long _truePositives = truePositives;
+    long _falsePositives = falsePositives;
     ulong _twiceAreaUnits;
     double _precisionSum;
     double _bestF1 = -1;
@@ -136,6 +190,16 @@ internal struct ThresholdAccumulator(long positives, long negatives)
         // F1 = 2PR/(P+R) = 2TP/(TP+FP+positives); zero when TP is zero, as with scikit-learn's curve.
         var f1 = 2.0 * _truePositives / (_truePositives + _falsePositives + positives);
         if (f1 > _bestF1) { _bestF1 = f1; _bestKey = key; }
+    }
+
+    /// <summary>This segment's sums joined with those of the segment of lower scores swept after it.</summary>
+    public readonly ThresholdAccumulator FollowedBy(ThresholdAccumulator lower)
+    {
+        var joined = lower;
+        joined._twiceAreaUnits += _twiceAreaUnits;
+        joined._precisionSum += _precisionSum;
+        if (_bestF1 >= lower._bestF1) (joined._bestF1, joined._bestKey) = (_bestF1, _bestKey);
+        return joined;
     }
 
     public readonly BinaryMetrics Result() => new(

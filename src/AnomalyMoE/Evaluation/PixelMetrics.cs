@@ -164,7 +164,7 @@ internal sealed class PixelSortedKeys
         Parallel.For(0, count, () => new int[perMap], (map, _, labels) =>
         {
             var offset = map * perMap;
-            firstNaN[map] = IndexOfNaN(scores.AsSpan(offset, perMap));
+            firstNaN[map] = BinaryMetrics.IndexOfNaN(scores.AsSpan(offset, perMap));
             var regions = ConnectedRegions.Label(masks.AsSpan(offset, perMap), maps.Height, maps.Width, labels);
             var sizes = new int[regions];
             var anomalous = 0;
@@ -204,8 +204,8 @@ internal sealed class PixelSortedKeys
         BinaryMetrics.RequireBothClasses(anomalyTotal, (long)count * perMap - anomalyTotal, "pixels");
 
         var weights = new double[regionTotal];
-        var normals = new uint[(long)count * perMap - anomalyTotal];
-        var anomalies = new ulong[anomalyTotal];
+        var normals = GC.AllocateUninitializedArray<uint>(count * perMap - anomalyTotal);
+        var anomalies = GC.AllocateUninitializedArray<ulong>(anomalyTotal);
         Parallel.For(0, count, map =>
         {
             var sizes = regionSizes[map];
@@ -223,16 +223,9 @@ internal sealed class PixelSortedKeys
 
         return new PixelSortedKeys
         {
-            Normals = ParallelRadixSort.Sort<uint, UIntKey>(normals, new uint[normals.Length]),
-            Anomalies = ParallelRadixSort.Sort<ulong, HighKey>(anomalies, new ulong[anomalies.Length]),
+            Normals = ParallelRadixSort.Sort<uint, UIntKey>(normals, GC.AllocateUninitializedArray<uint>(normals.Length)),
+            Anomalies = ParallelRadixSort.Sort<ulong, HighKey>(anomalies, GC.AllocateUninitializedArray<ulong>(anomalies.Length)),
             RegionWeights = weights,
         };
-    }
-
-    static int IndexOfNaN(ReadOnlySpan<float> values)
-    {
-        for (var i = 0; i < values.Length; i++)
-            if (float.IsNaN(values[i])) return i;
-        return -1;
     }
 }
