@@ -12,7 +12,11 @@ namespace AnomalyMoE.Evaluation;
 /// </summary>
 public readonly record struct BinaryMetrics(double Auroc, double AveragePrecision, double F1Max, float F1Threshold, long Positives, long Negatives)
 {
-    /// <summary>Computes all three metrics with one parallel sort and one sweep. Labels are 0 (normal) or 1 (anomalous).</summary>
+    /// <summary>
+    /// Computes all three metrics: the scores of each class become order-preserving keys, each class is
+    /// radix-sorted on all cores, and one sweep over both sorted arrays yields every metric.
+    /// Labels are 0 (normal) or 1 (anomalous).
+    /// </summary>
     /// <exception cref="AnomalyMoEException">A NaN score, a label other than 0/1, mismatched lengths or a single class.</exception>
     public static BinaryMetrics Compute(ReadOnlySpan<float> scores, ReadOnlySpan<byte> labels)
     {
