@@ -10,9 +10,10 @@ internal static class ScoreKeys
 
     public static uint ToKey(float score)
     {
-        if (score == 0f) score = 0f;
         var bits = BitConverter.SingleToUInt32Bits(score);
-        return (bits & SignBit) != 0 ? ~bits : bits | SignBit;
+        bits = bits == SignBit ? 0 : bits;
+        // Branch-free (scores' signs are unpredictable): negative → all bits flipped, positive → sign bit set.
+        return bits ^ ((uint)((int)bits >> 31) | SignBit);
     }
 
     public static float ToScore(uint key) =>
