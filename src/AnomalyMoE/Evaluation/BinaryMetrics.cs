@@ -113,9 +113,12 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
     const int ParallelSweepMinimum = 1 << 20;
 
     /// <summary>
-    /// Walks both ascending key arrays from the top, one step per distinct score. Large inputs are cut at
-    /// key boundaries into one segment per core; a segment starts from the counts above it, so the segments
-    /// run at once and their sums add up (F1-max: the highest threshold wins ties, as in one sweep).
+    /// Walks both ascending key arrays from the top, one step per distinct positive score; the negatives
+    /// scoring strictly between two positive scores are taken in one step, since thresholds that add only
+    /// negatives leave recall (so AP) unchanged and only lower F1, and their AUROC area is one rectangle.
+    /// Large inputs are cut at key boundaries into one segment per core; a segment starts from the counts
+    /// above it, so the segments run at once and their sums add up (F1-max: the highest threshold wins ties,
+    /// as in one sweep).
     /// </summary>
     static BinaryMetrics Sweep(uint[] positives, uint[] negatives)
     {
@@ -138,15 +141,19 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
             var accumulator = new ThresholdAccumulator(positives.Length, negatives.Length,
                 truePositives: positives.Length - positiveCuts[s + 1], falsePositives: negatives.Length - negativeCuts[s + 1]);
             int i = positiveCuts[s + 1] - 1, j = negativeCuts[s + 1] - 1, iEnd = positiveCuts[s], jEnd = negativeCuts[s];
-            while (i >= iEnd || j >= jEnd)
+            while (i >= iEnd)
             {
-                var key = i < iEnd ? negatives[j] : j < jEnd ? positives[i] : Math.Max(positives[i], negatives[j]);
+                var key = positives[i];
+                var above = j;
+                while (j >= jEnd && negatives[j] > key) j--;
+                accumulator.AddNegativesOnly(above - j);
                 var newPositives = 0L;
                 while (i >= iEnd && positives[i] == key) { newPositives++; i--; }
-                var newNegatives = 0L;
-                while (j >= jEnd && negatives[j] == key) { newNegatives++; j--; }
-                accumulator.Add(key, newPositives, newNegatives);
+                var tied = j;
+                while (j >= jEnd && negatives[j] == key) j--;
+                accumulator.Add(key, newPositives, tied - j);
             }
+            accumulator.AddNegativesOnly(j - jEnd + 1);
             segments[s] = accumulator;
         });
 
@@ -169,7 +176,8 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
 }
 
 /// <summary>
-/// Accumulates AUROC, AP and F1-max while thresholds are lowered one distinct score at a time.
+/// Accumulates AUROC, AP and F1-max while thresholds are lowered one distinct score (or one run of
+/// negatives-only scores) at a time.
 /// AUROC is kept as an exact integer (twice the trapezoid area in units of one positive × one negative).
 /// </summary>
 internal struct ThresholdAccumulator(long positives, long negatives, long truePositives = 0, long falsePositives = 0)
@@ -183,6 +191,13 @@ internal struct ThresholdAccumulator(long positives, long negatives, long truePo
 
     public readonly long TruePositives => _truePositives;
     public readonly long FalsePositives => _falsePositives;
+
+    /// <summary>Lowers the threshold past negatives only: the ROC curve runs flat, precision only falls.</summary>
+    public void AddNegativesOnly(long newNegatives)
+    {
+        _twiceAreaUnits += (ulong)newNegatives * 2 * (ulong)_truePositives;
+        _falsePositives += newNegatives;
+    }
 
     public void Add(uint key, long newPositives, long newNegatives)
     {

@@ -40,7 +40,10 @@ public sealed record PixelMetrics(BinaryMetrics Binary, IReadOnlyList<AuproValue
         return new PixelMetrics(binary, limits.Select((l, k) => new AuproValue(l, area.Normalised(k))).ToArray());
     }
 
-    /// <summary>The whole PRO curve, (0, 0) first and (1, 1) last, one point per distinct score (for plots).</summary>
+    /// <summary>
+    /// The whole PRO curve for plots, (0, 0) first and (1, 1) last: one point per distinct anomalous-pixel score,
+    /// each preceded by the end of the flat run of normal pixels above it (points inside a flat run are left out).
+    /// </summary>
     public static ProCurve ComputeProCurve(PixelMapSet maps)
     {
         var sorted = PixelSortedKeys.Build(maps);
@@ -51,8 +54,10 @@ public sealed record PixelMetrics(BinaryMetrics Binary, IReadOnlyList<AuproValue
     }
 
     /// <summary>
-    /// Lowers the threshold one distinct score at a time. Each anomalous pixel adds 1/|its region| to the
-    /// summed overlap, so overlap/regions is the mean per-region overlap; each normal pixel adds one false positive.
+    /// Lowers the threshold one distinct anomalous-pixel score at a time. Each anomalous pixel adds 1/|its region|
+    /// to the summed overlap, so overlap/regions is the mean per-region overlap; each normal pixel adds one false
+    /// positive. Normal pixels scoring strictly between two anomalous-pixel scores are taken in one step: the PRO
+    /// curve runs flat there, so merging those points leaves its area, and the interpolation at a limit, unchanged.
     /// </summary>
     static BinaryMetrics Sweep(PixelSortedKeys sorted, ProAreaIntegrator area, List<(double, double)>? curve)
     {
@@ -61,10 +66,27 @@ public sealed record PixelMetrics(BinaryMetrics Binary, IReadOnlyList<AuproValue
         var weights = sorted.RegionWeights;
         var accumulator = new ThresholdAccumulator(anomalies.Length, normals.Length);
         double overlapSum = 0, normalCount = normals.Length, regionCount = weights.Length;
-        int i = anomalies.Length - 1, j = normals.Length - 1;
-        while (i >= 0 || j >= 0)
+
+        void AddPoint()
         {
-            var key = i < 0 ? normals[j] : j < 0 ? HighKey.Key(anomalies[i]) : Math.Max(HighKey.Key(anomalies[i]), normals[j]);
+            // As in MVTec AD's compute_pro: rounding may not push values past 1.
+            var fpr = Math.Min(1.0, accumulator.FalsePositives / normalCount);
+            var pro = Math.Min(1.0, overlapSum / regionCount);
+            area.Add(fpr, pro);
+            curve?.Add((fpr, pro));
+        }
+
+        int i = anomalies.Length - 1, j = normals.Length - 1;
+        while (i >= 0)
+        {
+            var key = HighKey.Key(anomalies[i]);
+            var above = j;
+            while (j >= 0 && normals[j] > key) j--;
+            if (above != j)
+            {
+                accumulator.AddNegativesOnly(above - j);
+                AddPoint();
+            }
             var newAnomalous = 0L;
             while (i >= 0 && HighKey.Key(anomalies[i]) == key)
             {
@@ -72,15 +94,15 @@ public sealed record PixelMetrics(BinaryMetrics Binary, IReadOnlyList<AuproValue
                 newAnomalous++;
                 i--;
             }
-            var newNormal = 0L;
-            while (j >= 0 && normals[j] == key) { newNormal++; j--; }
-            accumulator.Add(key, newAnomalous, newNormal);
-
-            // As in MVTec AD's compute_pro: rounding may not push values past 1.
-            var fpr = Math.Min(1.0, accumulator.FalsePositives / normalCount);
-            var pro = Math.Min(1.0, overlapSum / regionCount);
-            area.Add(fpr, pro);
-            curve?.Add((fpr, pro));
+            var tied = j;
+            while (j >= 0 && normals[j] == key) j--;
+            accumulator.Add(key, newAnomalous, tied - j);
+            AddPoint();
+        }
+        if (j >= 0)
+        {
+            accumulator.AddNegativesOnly(j + 1);
+            AddPoint();
         }
         area.Add(1, 1);
         return accumulator.Result();
