@@ -2,7 +2,7 @@ using AnomalyMoE.Encoders.ResNet;
 
 namespace AnomalyMoE.Tests.Encoders.ResNet;
 
-/// <summary>One converted CNTK ResNet18 shared by the tests of a class (conversion reads a 64 MB file).</summary>
+/// <summary>One converted CNTK ResNet18 shared by every test of the collection (conversion reads a 64 MB file).</summary>
 public sealed class ResNet18OnnxFixture : IDisposable
 {
     public CntkResNet18Backbone Backbone { get; } = CntkResNet18Backbone.Load();
@@ -10,4 +10,10 @@ public sealed class ResNet18OnnxFixture : IDisposable
     public string PreprocessPath { get; } = ResNet18OnnxFiles.ResolvePreprocess();
 
     public void Dispose() => Backbone.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ResNet18OnnxCollection : ICollectionFixture<ResNet18OnnxFixture>
+{
+    public const string Name = "ResNet18 ONNX";
 }

@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace AnomalyMoE.Tests.Encoders.ResNet;
 
 /// <summary>The TorchSharp conversion against ONNX Runtime running the package's own two ONNX files.</summary>
-public class ResNet18OnnxParityTests(ResNet18OnnxFixture fixture) : IClassFixture<ResNet18OnnxFixture>
+[Collection(ResNet18OnnxCollection.Name)]
+public class ResNet18OnnxParityTests(ResNet18OnnxFixture fixture)
 {
     /// <summary>ImageNet-normalised random images and the same images as RGB 0–255 (what the ONNX preprocessing reads).</summary>
     static (Tensor Normalized, Tensor Rgb255) RandomImages(int batch, int seed)
