@@ -50,18 +50,47 @@ public sealed class OnnxModel
         }
     }
 
+    /// <summary>A nested message or bytes field, as a range of the file's buffer (no copy of 64 MB per nesting level).</summary>
+    readonly record struct Slice(byte[] Buffer, int Offset, int Length)
+    {
+        public CodedInputStream Open() => new(Buffer, Offset, Length);
+        public ReadOnlySpan<byte> Span => Buffer.AsSpan(Offset, Length);
+    }
+
+    /// <summary>
+    /// The length-delimited field whose tag was just read, as a slice: skips it and decodes its length prefix
+    /// from the buffer. <see cref="CodedInputStream.Position"/> is an index into the buffer for array-backed streams.
+    /// </summary>
+    static Slice NextSlice(CodedInputStream s, byte[] buffer)
+    {
+        int start = checked((int)s.Position);
+        s.SkipLastField();
+        int end = checked((int)s.Position);
+        ulong length = 0;
+        int p = start;
+        for (int shift = 0; ; shift += 7)
+        {
+            if (p >= end || shift > 35) throw new InvalidDataException("malformed length prefix");
+            byte b = buffer[p++];
+            length |= (ulong)(b & 0x7f) << shift;
+            if (b < 0x80) break;
+        }
+        if ((ulong)(end - p) != length) throw new InvalidDataException("length prefix does not match the field's extent");
+        return new Slice(buffer, p, (int)length);
+    }
+
     static OnnxModel Parse(byte[] bytes, string path)
     {
         var input = new CodedInputStream(bytes);
         string producer = "";
-        ByteString? graph = null;
+        Slice? graph = null;
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
             switch (WireFormat.GetTagFieldNumber(tag))
             {
-                case 2: producer = input.ReadString(); break;   // producer_name
-                case 7: graph = input.ReadBytes(); break;       // graph
+                case 2: producer = input.ReadString(); break;            // producer_name
+                case 7: graph = NextSlice(input, bytes); break;          // graph
                 default: input.SkipLastField(); break;
             }
         }
@@ -71,15 +100,15 @@ public sealed class OnnxModel
         var initializers = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
         var inputs = new List<string>();
         var outputs = new List<string>();
-        var g = graph.CreateCodedInput();
+        var g = graph.Value.Open();
         while ((tag = g.ReadTag()) != 0)
         {
             switch (WireFormat.GetTagFieldNumber(tag))
             {
-                case 1: nodes.Add(ReadNode(g.ReadBytes())); break;                               // node
-                case 5: { var t = ReadTensor(g.ReadBytes()); initializers[t.Name] = t; break; }  // initializer
-                case 11: inputs.Add(ReadValueInfoName(g.ReadBytes())); break;                    // input
-                case 12: outputs.Add(ReadValueInfoName(g.ReadBytes())); break;                   // output
+                case 1: nodes.Add(ReadNode(NextSlice(g, bytes))); break;                               // node
+                case 5: { var t = ReadTensor(NextSlice(g, bytes)); initializers[t.Name] = t; break; }  // initializer
+                case 11: inputs.Add(ReadValueInfoName(NextSlice(g, bytes))); break;                    // input
+                case 12: outputs.Add(ReadValueInfoName(NextSlice(g, bytes))); break;                   // output
                 default: g.SkipLastField(); break;
             }
         }
@@ -101,9 +130,9 @@ public sealed class OnnxModel
         };
     }
 
-    static string ReadValueInfoName(ByteString bytes)
+    static string ReadValueInfoName(Slice slice)
     {
-        var s = bytes.CreateCodedInput();
+        var s = slice.Open();
         uint tag;
         string name = "";
         while ((tag = s.ReadTag()) != 0)
@@ -114,9 +143,9 @@ public sealed class OnnxModel
         return name;
     }
 
-    static OnnxNode ReadNode(ByteString bytes)
+    static OnnxNode ReadNode(Slice slice)
     {
-        var s = bytes.CreateCodedInput();
+        var s = slice.Open();
         var inputs = new List<string>();
         var outputs = new List<string>();
         var attributes = new Dictionary<string, OnnxAttribute>(StringComparer.Ordinal);
@@ -130,16 +159,16 @@ public sealed class OnnxModel
                 case 2: outputs.Add(s.ReadString()); break;
                 case 3: name = s.ReadString(); break;
                 case 4: op = s.ReadString(); break;
-                case 5: { var a = ReadAttribute(s.ReadBytes()); attributes[a.Name] = a; break; }
+                case 5: { var a = ReadAttribute(NextSlice(s, slice.Buffer)); attributes[a.Name] = a; break; }
                 default: s.SkipLastField(); break;
             }
         }
         return new OnnxNode(name, op, inputs, outputs, attributes);
     }
 
-    static OnnxAttribute ReadAttribute(ByteString bytes)
+    static OnnxAttribute ReadAttribute(Slice slice)
     {
-        var s = bytes.CreateCodedInput();
+        var s = slice.Open();
         string name = "";
         long? i = null;
         float? f = null;
@@ -158,8 +187,8 @@ public sealed class OnnxModel
                 case 2: f = s.ReadFloat(); break;
                 case 3: i = s.ReadInt64(); break;
                 case 4: text = s.ReadBytes().ToStringUtf8(); break;
-                case 5: tensor = ReadTensor(s.ReadBytes()); break;
-                case 7: ReadRepeated(s, wire, floats, x => x.ReadFloat(), WireFormat.WireType.Fixed32); break;
+                case 5: tensor = ReadTensor(NextSlice(s, slice.Buffer)); break;
+                case 7: floats.AddRange(ReadFloats(s, wire, slice.Buffer)); break;
                 case 8: ReadRepeated(s, wire, ints, x => x.ReadInt64(), WireFormat.WireType.Varint); break;
                 default: s.SkipLastField(); break;
             }
@@ -181,17 +210,33 @@ public sealed class OnnxModel
         }
     }
 
-    static OnnxTensor ReadTensor(ByteString bytes)
+    /// <summary>Floats, packed (one block, cast in bulk: the CNTK export stores weights this way) or one at a time.</summary>
+    static float[] ReadFloats(CodedInputStream s, WireFormat.WireType wire, byte[] buffer)
     {
-        var s = bytes.CreateCodedInput();
+        if (wire != WireFormat.WireType.LengthDelimited) return [s.ReadFloat()];
+        var packed = NextSlice(s, buffer);
+        if (packed.Length % sizeof(float) != 0) throw new InvalidDataException("a packed float field has a length that is not a multiple of 4");
+        return LittleEndian<float>(packed.Span);
+    }
+
+    /// <summary>Protobuf fixed-width values and ONNX raw_data are little-endian.</summary>
+    static T[] LittleEndian<T>(ReadOnlySpan<byte> bytes) where T : unmanaged
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("reading ONNX tensors needs a little-endian machine");
+        return MemoryMarshal.Cast<byte, T>(bytes).ToArray();
+    }
+
+    static OnnxTensor ReadTensor(Slice slice)
+    {
+        var s = slice.Open();
         var dims = new List<long>();
-        var floatData = new List<float>();
+        var floatChunks = new List<float[]>();
         var int32Data = new List<int>();
         var int64Data = new List<long>();
         var doubleData = new List<double>();
         int dataType = 0;
         string name = "";
-        ByteString? raw = null;
+        Slice? raw = null;
         bool external = false;
         uint tag;
         while ((tag = s.ReadTag()) != 0)
@@ -201,11 +246,11 @@ public sealed class OnnxModel
             {
                 case 1: ReadRepeated(s, wire, dims, x => x.ReadInt64(), WireFormat.WireType.Varint); break;
                 case 2: dataType = s.ReadInt32(); break;
-                case 4: ReadRepeated(s, wire, floatData, x => x.ReadFloat(), WireFormat.WireType.Fixed32); break;
+                case 4: floatChunks.Add(ReadFloats(s, wire, slice.Buffer)); break;
                 case 5: ReadRepeated(s, wire, int32Data, x => x.ReadInt32(), WireFormat.WireType.Varint); break;
                 case 7: ReadRepeated(s, wire, int64Data, x => x.ReadInt64(), WireFormat.WireType.Varint); break;
                 case 8: name = s.ReadString(); break;
-                case 9: raw = s.ReadBytes(); break;
+                case 9: raw = NextSlice(s, slice.Buffer); break;
                 case 10: ReadRepeated(s, wire, doubleData, x => x.ReadDouble(), WireFormat.WireType.Fixed64); break;
                 case 14: external = s.ReadEnum() == 1; break;
                 default: s.SkipLastField(); break;
@@ -215,13 +260,13 @@ public sealed class OnnxModel
         long count = dims.Aggregate(1L, (a, b) => a * b);
         float[] data = dataType switch
         {
-            Float32 when raw is { Length: > 0 } => MemoryMarshal.Cast<byte, float>(raw.Span).ToArray(),
-            Float32 => floatData.ToArray(),
-            Double64 when raw is { Length: > 0 } => MemoryMarshal.Cast<byte, double>(raw.Span).ToArray().Select(d => (float)d).ToArray(),
+            Float32 when raw is { Length: > 0 } r => LittleEndian<float>(r.Span),
+            Float32 => floatChunks.Count == 1 ? floatChunks[0] : floatChunks.SelectMany(c => c).ToArray(),
+            Double64 when raw is { Length: > 0 } r => LittleEndian<double>(r.Span).Select(d => (float)d).ToArray(),
             Double64 => doubleData.Select(d => (float)d).ToArray(),
-            Int64 when raw is { Length: > 0 } => MemoryMarshal.Cast<byte, long>(raw.Span).ToArray().Select(v => (float)v).ToArray(),
+            Int64 when raw is { Length: > 0 } r => LittleEndian<long>(r.Span).Select(v => (float)v).ToArray(),
             Int64 => int64Data.Select(v => (float)v).ToArray(),
-            Int32 when raw is { Length: > 0 } => MemoryMarshal.Cast<byte, int>(raw.Span).ToArray().Select(v => (float)v).ToArray(),
+            Int32 when raw is { Length: > 0 } r => LittleEndian<int>(r.Span).Select(v => (float)v).ToArray(),
             Int32 => int32Data.Select(v => (float)v).ToArray(),
             _ => throw new InvalidDataException($"tensor '{name}' has ONNX data type {dataType}, which the converter does not read"),
         };

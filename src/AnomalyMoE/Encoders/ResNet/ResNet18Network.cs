@@ -8,40 +8,35 @@ namespace AnomalyMoE.Encoders.ResNet;
 /// <summary>
 /// A convolution with batch norm folded in, padded like CNTK: ONNX pads <c>[top, left, bottom, right]</c>
 /// may be asymmetric (the CNTK export pads 3/2 in the stem and 1/0 in stride-2 convolutions), which
-/// <c>Conv2d</c> cannot express, so an explicit zero <c>F.pad</c> runs first in that case.
+/// <c>conv2d</c>'s padding cannot express, so an explicit zero <c>F.pad</c> runs first in that case.
+/// Weights are created from the converted values directly (no throw-away random initialisation).
 /// </summary>
 internal sealed class FoldedConv : nn.Module<Tensor, Tensor>
 {
-    readonly Conv2d conv;
+    readonly Parameter weight;
+    readonly Parameter bias;
+    readonly long[] stride;
+    readonly long[] padding;
     readonly long[]? explicitPad;
 
-    public FoldedConv(string name, long inChannels, long outChannels, long kernel, long stride, long[] onnxPads) : base(name)
+    public FoldedConv(string name, ConvBnSpec spec) : base(name)
     {
-        bool symmetric = onnxPads.All(p => p == onnxPads[0]);
-        conv = nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: symmetric ? onnxPads[0] : 0, bias: true);
+        weight = new Parameter(tensor(spec.Weight, spec.WeightShape), requires_grad: false);
+        bias = new Parameter(tensor(spec.Bias), requires_grad: false);
+        stride = [spec.Stride, spec.Stride];
+        var p = spec.Pads;
+        bool symmetric = p[0] == p[2] && p[1] == p[3];
+        padding = symmetric ? [p[0], p[1]] : [0, 0];
         // F.pad order for the last two dims: (left, right, top, bottom).
-        explicitPad = symmetric ? null : [onnxPads[1], onnxPads[3], onnxPads[0], onnxPads[2]];
+        explicitPad = symmetric ? null : [p[1], p[3], p[0], p[2]];
         RegisterComponents();
-    }
-
-    public static FoldedConv From(string name, ConvBnSpec spec)
-    {
-        var module = new FoldedConv(name, spec.InChannels, spec.OutChannels, spec.Kernel, spec.Stride, spec.Pads);
-        using (no_grad())
-        {
-            using var w = tensor(spec.Weight, spec.WeightShape);
-            using var b = tensor(spec.Bias);
-            module.conv.weight!.copy_(w);
-            module.conv.bias!.copy_(b);
-        }
-        return module;
     }
 
     public override Tensor forward(Tensor x)
     {
-        if (explicitPad is null) return conv.forward(x);
+        if (explicitPad is null) return F.conv2d(x, weight, bias, stride, padding);
         using var padded = F.pad(x, explicitPad);
-        return conv.forward(padded);
+        return F.conv2d(padded, weight, bias, stride, padding);
     }
 }
 
@@ -54,9 +49,9 @@ internal sealed class BasicResidualBlock : nn.Module<Tensor, Tensor>
 
     public BasicResidualBlock(string name, ResidualBlockSpec spec) : base(name)
     {
-        conv_a = FoldedConv.From("conv_a", spec.ConvA);
-        conv_b = FoldedConv.From("conv_b", spec.ConvB);
-        shortcut = spec.Shortcut is null ? null : FoldedConv.From("shortcut", spec.Shortcut);
+        conv_a = new FoldedConv("conv_a", spec.ConvA);
+        conv_b = new FoldedConv("conv_b", spec.ConvB);
+        shortcut = spec.Shortcut is null ? null : new FoldedConv("shortcut", spec.Shortcut);
         RegisterComponents();
     }
 
@@ -109,7 +104,7 @@ public sealed class ResNet18Network : nn.Module<Tensor, Tensor>
 
     public ResNet18Network(ResNetTopology topology) : base(nameof(ResNet18Network))
     {
-        stem = FoldedConv.From("stem", topology.Stem);
+        stem = new FoldedConv("stem", topology.Stem);
         stages = new ModuleList<ModuleList<BasicResidualBlock>>();
         foreach (var stage in topology.Stages)
         {

@@ -55,11 +55,13 @@ public sealed record ResNetTopology(ConvBnSpec Stem, PoolSpec StemPool, IReadOnl
             return list.Single(n => n.OpType == op);
         }
 
+        var folded = new Dictionary<string, ConvBnSpec>(StringComparer.Ordinal);
         ConvBnSpec? TryConvBn(string bnOutput)
         {
+            if (folded.TryGetValue(bnOutput, out var known)) return known;
             if (!producer.TryGetValue(bnOutput, out var bn) || bn.OpType != "BatchNormalization") return null;
             if (!producer.TryGetValue(bn.Inputs[0], out var conv) || conv.OpType != "Conv") return null;
-            return ConvBn(model, conv, bn);
+            return folded[bnOutput] = ConvBn(model, conv, bn);
         }
 
         var stemConvNode = Single(model.Inputs[0], "Conv");
