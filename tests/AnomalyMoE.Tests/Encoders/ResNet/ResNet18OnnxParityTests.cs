@@ -93,7 +93,8 @@ public class ResNet18OnnxParityTests(ResNet18OnnxFixture fixture)
         using var _n = normalized;
         using var _r = rgb255;
         using var input = fixture.Backbone.Preprocessing.FromImageNetNormalized(normalized);
-        var data = input.contiguous().data<float>().ToArray();
+        using var contiguous = input.contiguous();
+        var data = contiguous.data<float>().ToArray();
         using var value = OrtValue.CreateTensorValueFromMemory(data, input.shape);
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, [session.InputMetadata.Keys.Single()], [value], names);
