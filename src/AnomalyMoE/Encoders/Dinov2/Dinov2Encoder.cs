@@ -1,3 +1,4 @@
+using AnomalyMoE.Parity;
 using AnomalyMoE.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -45,18 +46,15 @@ public sealed class Dinov2Encoder : IFeatureEncoder
     /// </summary>
     public static Dinov2Encoder Load(string path, Dinov2Options options)
     {
-        TorchRuntime.EnsureLoaded();
-        var model = new DinoVisionTransformer(options);
+        var tensors = TorchFile.LoadTensors(path);
         try
         {
-            Dinov2Checkpoint.LoadInto(model, path);
+            return Load(tensors, options, path);
         }
-        catch
+        finally
         {
-            model.Dispose();
-            throw;
+            foreach (var t in tensors.Values) t.Dispose();
         }
-        return new Dinov2Encoder(model);
     }
 
     /// <summary>Loads from an already-read name → tensor dict (e.g. a whole AnomalyMoE checkpoint); <paramref name="source"/> names it in errors.</summary>
