@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using AnomalyMoE.Encoders.Dinov2;
 using AnomalyMoE.Runtime;
@@ -12,7 +13,7 @@ namespace AnomalyMoE.Cli.Commands;
 /// </summary>
 public static class BenchEncoderCommand
 {
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
