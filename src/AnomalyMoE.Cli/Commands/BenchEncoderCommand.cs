@@ -42,6 +42,7 @@ public static class BenchEncoderCommand
                 device = result.Device,
                 images_per_s = Math.Round(result.ImagesPerSecond, 3),
                 forward_ms = Math.Round(result.ForwardMs, 2),
+                forward_cpu_ms = Math.Round(result.ForwardCpuMs, 2),
                 gemm_ms = Math.Round(result.GemmMs, 2),
                 attention_ms = Math.Round(result.AttentionMs, 2),
                 gemm_share = Math.Round(result.GemmShare, 4),

@@ -11,6 +11,8 @@ namespace AnomalyMoE.Encoders.Dinov2;
 /// (qkv, proj, fc1, fc2), re-run alone with the forward's exact shapes. <see cref="AttentionMs"/>: the fused
 /// <c>scaled_dot_product_attention</c> of every block (QKᵀ, softmax and ·V in one kernel), re-run alone.
 /// What remains (LayerNorm, GELU, residual adds, LayerScale, reshapes, token assembly) is the non-matrix part.
+/// <see cref="ForwardCpuMs"/>: process CPU time (all threads) per forward pass; on a shared, loaded machine
+/// it shows the work per pass when wall-clock throughput is limited by other processes.
 /// </summary>
 public sealed record Dinov2BenchmarkResult(
     string Model,
@@ -20,6 +22,7 @@ public sealed record Dinov2BenchmarkResult(
     int Threads,
     string Device,
     double ForwardMs,
+    double ForwardCpuMs,
     double ImagesPerSecond,
     double GemmMs,
     double AttentionMs)
@@ -53,8 +56,10 @@ public static class Dinov2Benchmark
         long total = 3L * (warmup + iterations);
         long done = 0;
 
+        var cpuBefore = TimeSpan.Zero;
         double forwardMs = Time(warmup, iterations, () => encoder.Encode(images, lastBlock).Dispose(), device,
-            () => progress.Report("forward", ++done, total));
+            () => progress.Report("forward", ++done, total), () => cpuBefore = Process.GetCurrentProcess().TotalProcessorTime);
+        double forwardCpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / iterations;
 
         using var noGrad = torch.no_grad();
         var state = encoder.Model.state_dict();
@@ -88,14 +93,15 @@ public static class Dinov2Benchmark
         }, device, () => progress.Report("attention kernel", ++done, total));
 
         return new Dinov2BenchmarkResult(options.Name, imageSize, batch, iterations, torch.get_num_threads(), device.ToString(),
-            forwardMs, batch * 1000.0 / forwardMs, gemmMs, attentionMs);
+            forwardMs, forwardCpuMs, batch * 1000.0 / forwardMs, gemmMs, attentionMs);
     }
 
     /// <summary>Mean milliseconds per call over <paramref name="iterations"/> timed calls after <paramref name="warmup"/> untimed ones.</summary>
-    static double Time(int warmup, int iterations, Action work, Device device, Action step)
+    static double Time(int warmup, int iterations, Action work, Device device, Action step, Action? startTiming = null)
     {
         for (int i = 0; i < warmup; i++) { work(); step(); }
         Synchronize(device);
+        startTiming?.Invoke();
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < iterations; i++) { work(); step(); }
         Synchronize(device);
