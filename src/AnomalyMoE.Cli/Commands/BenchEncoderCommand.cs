@@ -31,12 +31,12 @@ public static class BenchEncoderCommand
         command.SetAction(parse =>
         {
             var options = Dinov2Options.FromName(parse.GetValue(model)!);
+            var target = TorchRuntime.Resolve(TorchRuntime.ParseDevice(parse.GetValue(device)!));
             if (parse.GetValue(threads) is { } count)
             {
                 if (count <= 0) throw new ArgumentException($"--threads must be positive, got {count}.");
                 TorchSharp.torch.set_num_threads(count);
             }
-            var target = TorchRuntime.Resolve(TorchRuntime.ParseDevice(parse.GetValue(device)!));
             var result = Dinov2Benchmark.Run(options, parse.GetValue(size), parse.GetValue(batch), parse.GetValue(iters), warmup: 1, device: target);
             parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new
             {
