@@ -132,9 +132,14 @@ public sealed class NutCategory : CanvasCategory
         switch (anomaly.Name)
         {
             case "scratch":
+                // A gouge: dark groove with a bright burr, visible on both the shiny and the dull side of the face.
                 using (var path = Shapes.Arc(d, px, py, d.Range(22, 40), at + MathF.PI / 2 + d.Jitter(0, 0.4f)))
-                using (var paint = Shapes.Stroke(Shapes.Gray(0.97f), d.Range(1.6f, 2.6f)))
-                    canvas.DrawPath(path, paint);
+                using (var burr = Shapes.Stroke(Shapes.Gray(0.97f), d.Range(2.8f, 3.6f)))
+                using (var groove = Shapes.Stroke(Shapes.Gray(0.18f), 1.4f))
+                {
+                    canvas.DrawPath(path, burr);
+                    canvas.DrawPath(path, groove);
+                }
                 break;
             case "crack":
                 using (var path = Shapes.Crack(d, cx + MathF.Cos(at) * radius * 0.9f, cy + MathF.Sin(at) * radius * 0.9f, d.Range(22, 34), 6, at + MathF.PI))
