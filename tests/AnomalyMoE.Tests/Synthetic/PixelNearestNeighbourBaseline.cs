@@ -40,30 +40,13 @@ public static class PixelNearestNeighbourBaseline
         return (perCategory.Values.Average(), perCategory);
     }
 
-    /// <summary>
-    /// Area under the ROC curve as the Mann–Whitney statistic: the probability that a random anomalous
-    /// score exceeds a random normal one, ties counting one half (average ranks).
-    /// </summary>
+    /// <summary>Image AUROC through the kit's exact binary metrics.</summary>
     public static double Auroc(IReadOnlyList<double> scores, IReadOnlyList<int> labels)
     {
         if (scores.Count != labels.Count) throw new ArgumentException("Scores and labels differ in length.");
-        var positives = labels.Count(l => l == 1);
-        var negatives = labels.Count - positives;
-        if (positives == 0 || negatives == 0) throw new ArgumentException("AUROC needs both normal and anomalous samples.");
-        var order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
-        var rankSumPositive = 0.0;
-        for (var start = 0; start < order.Length;)
-        {
-            var end = start;
-            while (end + 1 < order.Length && scores[order[end + 1]] == scores[order[start]]) end++;
-            var averageRank = (start + end) / 2.0 + 1; // 1-based ranks, tied block shares the mean
-            for (var k = start; k <= end; k++)
-            {
-                if (labels[order[k]] == 1) rankSumPositive += averageRank;
-            }
-            start = end + 1;
-        }
-        return (rankSumPositive - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
+        var s = scores.Select(v => (float)v).ToArray();
+        var l = labels.Select(v => (byte)v).ToArray();
+        return AnomalyMoE.Evaluation.BinaryMetrics.Compute(s, l).Auroc;
     }
 
     /// <summary>Decodes a PNG and box-averages it to <see cref="DownscaledSize"/>² RGB in [0, 1].</summary>
