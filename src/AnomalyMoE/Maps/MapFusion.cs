@@ -1,0 +1,134 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AnomalyMoE.Maps;
+
+/// <summary>
+/// How the three level maps of an evaluated set become one map and one score per image (reference <c>evaluate</c> in test.py).
+/// </summary>
+/// <param name="ResizeTo">Side of the fused map before smoothing (256).</param>
+/// <param name="GaussianKernelSize">Smoothing kernel side (5), zero padding.</param>
+/// <param name="GaussianSigma">Smoothing sigma (4).</param>
+/// <param name="TopFraction">Image score = mean of the top <c>max(1, ⌊fraction · pixels⌋)</c> smoothed pixels (0.01).</param>
+/// <param name="NormalizationEpsilon">Added to (max − min) of each level's min-max normalisation (1e-11).</param>
+public sealed record MapFusionOptions(
+    int ResizeTo = 256,
+    int GaussianKernelSize = 5,
+    double GaussianSigma = 4,
+    double TopFraction = 0.01,
+    double NormalizationEpsilon = 1e-11)
+{
+    /// <summary>The reference's values.</summary>
+    public static MapFusionOptions Reference { get; } = new();
+
+    public MapFusionOptions Validate()
+    {
+        if (ResizeTo <= 0) throw new ArgumentOutOfRangeException(nameof(ResizeTo), ResizeTo, "ResizeTo must be positive.");
+        if (GaussianKernelSize < 1 || GaussianKernelSize % 2 == 0)
+            throw new ArgumentOutOfRangeException(nameof(GaussianKernelSize), GaussianKernelSize, "GaussianKernelSize must be an odd number ≥ 1.");
+        if (!(GaussianSigma > 0)) throw new ArgumentOutOfRangeException(nameof(GaussianSigma), GaussianSigma, "GaussianSigma must be positive.");
+        if (!(TopFraction > 0 && TopFraction <= 1)) throw new ArgumentOutOfRangeException(nameof(TopFraction), TopFraction, "TopFraction must be in (0, 1].");
+        if (!(NormalizationEpsilon >= 0)) throw new ArgumentOutOfRangeException(nameof(NormalizationEpsilon), NormalizationEpsilon, "NormalizationEpsilon must be ≥ 0.");
+        return this;
+    }
+}
+
+/// <summary>The fused result of an evaluated set. Owns its tensors.</summary>
+/// <param name="Smoothed">Fused, resized and blurred maps <c>[N,1,R,R]</c> (pixel-level predictions).</param>
+/// <param name="Scores">Image scores <c>[N]</c>.</param>
+public sealed record FusedMaps(Tensor Smoothed, Tensor Scores) : IDisposable
+{
+    public void Dispose()
+    {
+        Smoothed.Dispose();
+        Scores.Dispose();
+    }
+}
+
+/// <summary>
+/// Fuses the patch, global and component maps of a whole evaluated set (a category): each level is min-max normalised over
+/// the set, weighted per image by the largest routing weight of its expert group, summed, resized bilinearly, blurred with
+/// a Gaussian, and each image scored by the mean of its top pixels.
+/// </summary>
+public static class MapFusion
+{
+    /// <summary>
+    /// Fuses level maps <c>[N,1,H,W]</c> (null, or a group of zero experts, leaves the level out) using the routing weights
+    /// <c>[N, patch + global + component]</c> in that expert order.
+    /// </summary>
+    public static FusedMaps Fuse(Tensor? patch, Tensor? global, Tensor? component, Tensor routingWeights,
+        int patchExperts, int globalExperts, int componentExperts, MapFusionOptions? options = null)
+    {
+        var o = (options ?? MapFusionOptions.Reference).Validate();
+        if (routingWeights.dim() != 2 || routingWeights.shape[1] != patchExperts + globalExperts + componentExperts)
+            throw new ArgumentException(
+                $"Routing weights are [{string.Join(", ", routingWeights.shape)}]; expected [N, {patchExperts + globalExperts + componentExperts}] for {patchExperts} patch + {globalExperts} global + {componentExperts} component experts.",
+                nameof(routingWeights));
+        using var scope = NewDisposeScope();
+        Tensor? fused = null;
+        var levels = new (Tensor? Map, int Start, int Count)[]
+        {
+            (patch, 0, patchExperts),
+            (global, patchExperts, globalExperts),
+            (component, patchExperts + globalExperts, componentExperts),
+        };
+        foreach (var (map, start, count) in levels)
+        {
+            if (map is null || count == 0) continue;
+            var groupWeight = routingWeights[.., start..(start + count)].amax([1]).view(-1, 1, 1, 1).to_type(map.dtype);
+            var term = groupWeight * MinMaxNormalize(map, o.NormalizationEpsilon);
+            fused = fused is null ? term : fused + term;
+        }
+        if (fused is null) throw new ArgumentException("No level map to fuse: every level is absent or has zero experts.");
+        var resized = functional.interpolate(fused, [o.ResizeTo, o.ResizeTo], mode: InterpolationMode.Bilinear, align_corners: false);
+        var smoothed = GaussianBlur(resized, o.GaussianKernelSize, o.GaussianSigma);
+        var scores = TopFractionMean(smoothed, o.TopFraction);
+        return new FusedMaps(smoothed.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>(x − min) / (max − min + ε) with min and max over the whole tensor (the evaluated set).</summary>
+    public static Tensor MinMaxNormalize(Tensor maps, double epsilon = 1e-11)
+    {
+        using var scope = NewDisposeScope();
+        var min = maps.min();
+        var max = maps.max();
+        return ((maps - min) / (max - min + epsilon)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The reference's Gaussian smoothing of <c>[N,1,H,W]</c> maps: a normalised k×k kernel exp(−d²/2σ²) applied as a
+    /// convolution with zero padding k/2 (reference <c>get_gaussian_kernel</c>).
+    /// </summary>
+    public static Tensor GaussianBlur(Tensor maps, int kernelSize, double sigma)
+    {
+        using var scope = NewDisposeScope();
+        using var kernel = GaussianKernel(kernelSize, sigma, maps.dtype, maps.device);
+        return functional.conv2d(maps, kernel, padding: [kernelSize / 2, kernelSize / 2]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The normalised Gaussian kernel <c>[1,1,k,k]</c>.</summary>
+    public static Tensor GaussianKernel(int kernelSize, double sigma, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    {
+        var values = new double[kernelSize * kernelSize];
+        double mean = (kernelSize - 1) / 2.0, variance = sigma * sigma, total = 0;
+        for (int y = 0; y < kernelSize; y++)
+        for (int x = 0; x < kernelSize; x++)
+        {
+            var v = Math.Exp(-((x - mean) * (x - mean) + (y - mean) * (y - mean)) / (2 * variance));
+            values[y * kernelSize + x] = v;
+            total += v;
+        }
+        for (int i = 0; i < values.Length; i++) values[i] /= total;
+        return tensor(values, [1, 1, kernelSize, kernelSize], dtype: dtype, device: device);
+    }
+
+    /// <summary>Per image of <c>[N,…]</c>: the mean of its top <c>max(1, ⌊fraction · pixels⌋)</c> values, <c>[N]</c>.</summary>
+    public static Tensor TopFractionMean(Tensor maps, double fraction)
+    {
+        using var scope = NewDisposeScope();
+        var flat = maps.reshape(maps.shape[0], -1);
+        var k = Math.Max(1, (int)(flat.shape[1] * fraction));
+        return flat.topk(k, dim: 1).values.mean([1]).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,93 @@
+using AnomalyMoE.Components;
+using AnomalyMoE.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnomalyMoE.Tests.Components;
+
+public class UnsupervisedComponentMasksTests
+{
+    // An 8×8 grid: background (feature e0) everywhere, a left object half (e1) in rows/cols 2..5 cols 2..3, a right half (e2) cols 4..5.
+    static Tensor SyntheticMaps(int images)
+    {
+        using var scope = NewDisposeScope();
+        var map = zeros(images, 4, 8, 8);
+        map[.., 0] = tensor(1f);
+        map[.., 0, 2..6, 2..6] = tensor(0f);
+        map[.., 1, 2..6, 2..4] = tensor(1f);
+        map[.., 2, 2..6, 4..6] = tensor(1f);
+        manual_seed(0);
+        return (map + 0.05 * randn(images, 4, 8, 8)).MoveToOuterDisposeScope();
+    }
+
+    static readonly ComponentMaskOptions Options = new(Clusters: 3, PatchesPerImage: 0);
+
+    [Fact]
+    public void Drops_the_corner_cluster_and_keeps_the_object_parts()
+    {
+        using var maps = SyntheticMaps(4);
+        using var model = UnsupervisedComponentMasks.Fit([maps], Options);
+        Assert.Equal(2, model.KeptClusters.Count);
+        var masks = model.Masks(maps[0..1], 32, 32);
+        using var m = masks[0];
+        Assert.Equal(new long[] { 2, 32, 32 }, m.shape);
+        // Together the two kept masks cover exactly the 16×16 object (grid cells 2..5 → pixels 8..23).
+        using var union = m.sum([0]);
+        Assert.Equal(256, union.gt(0).sum().item<long>());
+        Assert.Equal(1, union.max().item<long>());
+        Assert.Equal(1, union[8, 8].item<long>());
+        Assert.Equal(0, union[0, 0].item<long>());
+    }
+
+    [Fact]
+    public void Weak_clusters_are_dropped_even_without_the_corner_rule()
+    {
+        using var maps = SyntheticMaps(2);
+        // The background covers 3/4 of the image, so its heat (cosine minus the image mean) stays near 0.25; each object
+        // half covers 1/8, so its heat reaches about 0.875.
+        using var model = UnsupervisedComponentMasks.Fit([maps], Options with { CornerLimit = 5, MinimumStrength = 0.5 });
+        Assert.Equal(2, model.KeptClusters.Count);
+    }
+
+    [Fact]
+    public void When_every_cluster_would_be_dropped_the_corner_passing_ones_are_kept()
+    {
+        using var maps = SyntheticMaps(2);
+        using var model = UnsupervisedComponentMasks.Fit([maps], Options with { MinimumStrength = 10, CornerLimit = 5 });
+        Assert.Equal(3, model.KeptClusters.Count);
+    }
+
+    [Fact]
+    public void Fit_or_load_caches_the_model_per_category_and_encoder()
+    {
+        using var dir = new TempDirectory();
+        using var maps = SyntheticMaps(2);
+        using var fitted = UnsupervisedComponentMasks.FitOrLoad(dir.Path, "screw bag", "dinov2_vitb14_reg4", () => [maps], Options);
+        var path = UnsupervisedComponentMasks.CachePath(dir.Path, "screw bag", "dinov2_vitb14_reg4", Options);
+        Assert.True(File.Exists(path));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp-*"));
+        using var loaded = UnsupervisedComponentMasks.FitOrLoad(dir.Path, "screw bag", "dinov2_vitb14_reg4",
+            () => throw new InvalidOperationException("features must not be recomputed"), Options);
+        Assert.Equal(fitted.KeptClusters, loaded.KeptClusters);
+        Assert.True(fitted.Centroids.allclose(loaded.Centroids));
+        Assert.NotEqual(path, UnsupervisedComponentMasks.CachePath(dir.Path, "screw bag", "resnet18_onnx", Options));
+    }
+
+    [Fact]
+    public void Loading_a_foreign_file_names_it()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("x.pth");
+        using (var t = zeros(2))
+            AnomalyMoE.Parity.TorchFile.SaveTensors(new Dictionary<string, Tensor> { ["other"] = t }, path);
+        var e = Assert.Throws<AnomalyMoE.Runtime.AnomalyMoEException>(() => ComponentMaskModel.Load(path));
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void Options_validation_names_the_bad_value()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => (ComponentMaskOptions.Reference with { Clusters = 0 }).Validate());
+        Assert.Contains("Clusters", e.Message);
+    }
+}

@@ -1,0 +1,61 @@
+using AnomalyMoE.Maps;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnomalyMoE.Tests.Maps;
+
+public class MapFusionTests
+{
+    [Fact]
+    public void Gaussian_kernel_sums_to_one_and_peaks_in_the_centre()
+    {
+        using var k = MapFusion.GaussianKernel(5, 4);
+        Assert.Equal(1.0, k.sum().item<float>(), 5);
+        Assert.Equal(k.max().item<float>(), k[0, 0, 2, 2].item<float>());
+    }
+
+    [Fact]
+    public void Blur_pads_with_zeros()
+    {
+        using var maps = ones(1, 1, 8, 8);
+        using var blurred = MapFusion.GaussianBlur(maps, 5, 4);
+        Assert.True(blurred[0, 0, 0, 0].item<float>() < blurred[0, 0, 4, 4].item<float>());
+        Assert.Equal(1f, blurred[0, 0, 4, 4].item<float>(), 5);
+    }
+
+    [Fact]
+    public void Score_is_the_mean_of_the_top_fraction()
+    {
+        using var maps = arange(100, dtype: float32).view(1, 1, 10, 10);
+        using var s = MapFusion.TopFractionMean(maps, 0.03);
+        Assert.Equal((99 + 98 + 97) / 3f, s.item<float>(), 4);
+        using var one = MapFusion.TopFractionMean(maps, 0.001);
+        Assert.Equal(99f, one.item<float>());
+    }
+
+    [Fact]
+    public void A_level_with_zero_experts_is_left_out()
+    {
+        using var patch = rand(2, 1, 16, 16);
+        using var weights = tensor(new float[] { 1, 0, 0.5f, 0.5f }, [2, 2]);
+        using var withoutOthers = MapFusion.Fuse(patch, null, null, weights, 2, 0, 0, new MapFusionOptions(ResizeTo: 16, GaussianKernelSize: 1));
+        using var expected = MapFusion.MinMaxNormalize(patch) * tensor(new float[] { 1, 0.5f }).view(-1, 1, 1, 1);
+        Assert.True(withoutOthers.Smoothed.allclose(expected, atol: 1e-6));
+    }
+
+    [Fact]
+    public void Mismatched_routing_width_names_the_counts()
+    {
+        using var m = rand(1, 1, 4, 4);
+        using var w = rand(1, 5);
+        var e = Assert.Throws<ArgumentException>(() => MapFusion.Fuse(m, m, m, w, 2, 2, 2));
+        Assert.Contains("2 patch + 2 global + 2 component", e.Message);
+    }
+
+    [Fact]
+    public void Options_validation_names_the_bad_value()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MapFusionOptions(GaussianKernelSize: 4).Validate());
+        Assert.Contains("GaussianKernelSize", e.Message);
+    }
+}
