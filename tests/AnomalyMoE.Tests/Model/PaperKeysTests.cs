@@ -7,40 +7,60 @@ using static TorchSharp.torch;
 namespace AnomalyMoE.Tests.Model;
 
 /// <summary>
-/// The paper configuration (DINOv2-reg ViT-B/14, 6 + 6 + 6 experts, 539 M parameters) against the official checkpoint's
-/// 1,092 keys. One test class, run sequentially, because each model takes about 2.2 GB.
+/// A zero-filled checkpoint with the official paper-configuration keys (paper_keys.json), saved via PyBridge and loaded
+/// strictly into the paper model, built once for the class (about 2.2 GB each for the file's tensors and the model).
 /// </summary>
-public class PaperKeysTests
+public sealed class PaperCheckpointFixture : IDisposable
+{
+    readonly TempDirectory temp = new();
+
+    public IReadOnlyList<CheckpointKey> Reference { get; } = CheckpointKeys.Read(SharedFixtures.PaperKeys);
+    public AnomalyMoEModel Model { get; }
+
+    public PaperCheckpointFixture()
+    {
+        var path = temp.Combine("paper_zeros.pth");
+        var zerosDict = Reference.ToDictionary(k => k.Name, k => zeros(k.Shape));
+        TorchFile.SaveTensors(zerosDict, path);
+        foreach (var t in zerosDict.Values) t.Dispose();
+        Model = AnomalyMoEModel.Load(path, AnomalyMoEOptions.Paper);
+        File.Delete(path);
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        temp.Dispose();
+    }
+}
+
+public class PaperKeysTests(PaperCheckpointFixture fixture) : IClassFixture<PaperCheckpointFixture>
 {
     [Fact]
     public void Paper_model_state_dict_has_exactly_the_official_keys_shapes_and_parameter_count()
     {
-        var reference = CheckpointKeys.Read(SharedFixtures.PaperKeys);
-        Assert.Equal(1092, reference.Count);
-        using var model = AnomalyMoEModel.CreateRandom(AnomalyMoEOptions.Paper, seed: 1);
-        var state = model.state_dict();
-        Assert.Empty(CheckpointKeys.Differences(state, reference));
-        Assert.Equal(539_038_162L, reference.Sum(k => k.Elements));
-        Assert.Equal(539_038_162L, model.parameters().Sum(p => p.numel()));
+        Assert.Equal(1092, fixture.Reference.Count);
+        Assert.Empty(CheckpointKeys.Differences(fixture.Model.state_dict(), fixture.Reference));
+        Assert.Equal(539_038_162L, fixture.Reference.Sum(k => k.Elements));
+        Assert.Equal(539_038_162L, fixture.Model.parameters().Sum(p => p.numel()));
     }
 
     [Fact]
-    public void A_zero_filled_checkpoint_with_the_official_keys_loads_strictly_into_the_paper_model()
+    public void The_zero_filled_official_checkpoint_loads_into_every_part_of_the_paper_model()
     {
-        var reference = CheckpointKeys.Read(SharedFixtures.PaperKeys);
-        using var temp = new TempDirectory();
-        var path = temp.Combine("paper_zeros.pth");
-        {
-            var zerosDict = reference.ToDictionary(k => k.Name, k => zeros(k.Shape));
-            TorchFile.SaveTensors(zerosDict, path);
-            foreach (var t in zerosDict.Values) t.Dispose();
-        }
-        using var model = AnomalyMoEModel.Load(path, AnomalyMoEOptions.Paper);
-        var state = model.state_dict();
+        var state = fixture.Model.state_dict();
         foreach (var name in new[] { "encoder.blocks.11.ls2.gamma", "patch_experts.5.decoder.7.mlp.fc2.bias", "global_experts.5.student.12.weight",
                      "component_experts.5.decoder.7.weight", "gating_network.gate.2.bias" })
         {
             Assert.Equal(0f, state[name].abs().max().item<float>());
         }
+    }
+
+    [Fact]
+    public void The_encoder_part_is_frozen_and_the_experts_are_trainable()
+    {
+        Assert.All(fixture.Model.named_parameters().Where(p => p.name.StartsWith("encoder.", StringComparison.Ordinal)), p => Assert.False(p.parameter.requires_grad));
+        var trainable = fixture.Model.TrainableParameters().Sum(p => p.numel());
+        Assert.Equal(539_038_162L - 86_583_552L, trainable);
     }
 }

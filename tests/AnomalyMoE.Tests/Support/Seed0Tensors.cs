@@ -10,8 +10,17 @@ namespace AnomalyMoE.Tests.Support;
 /// </summary>
 public static class Seed0Tensors
 {
-    static readonly Lazy<Dictionary<string, Tensor>> ExpectedLazy = new(() => TorchFile.LoadTensors(Path.Combine(SharedFixtures.Seed0, "expected.pth")));
-    static readonly Lazy<Dictionary<string, Tensor>> ModelLazy = new(() => TorchFile.LoadTensors(Path.Combine(SharedFixtures.Seed0, "model.pth")));
+    static readonly Lazy<Dictionary<string, Tensor>> ExpectedLazy = new(() => LoadShared("expected.pth"));
+    static readonly Lazy<Dictionary<string, Tensor>> ModelLazy = new(() => LoadShared("model.pth"));
+
+    // The first access may happen inside a test's dispose scope: detach the shared tensors from it so that scope's end
+    // does not dispose tensors every later test reads.
+    static Dictionary<string, Tensor> LoadShared(string file)
+    {
+        var tensors = TorchFile.LoadTensors(Path.Combine(SharedFixtures.Seed0, file));
+        foreach (var t in tensors.Values) t.DetachFromDisposeScope();
+        return tensors;
+    }
 
     public static IReadOnlyDictionary<string, Tensor> Expected => ExpectedLazy.Value;
     public static IReadOnlyDictionary<string, Tensor> Model => ModelLazy.Value;
