@@ -1,3 +1,5 @@
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Experts;
 using AnomalyMoE.Parity;
 using AnomalyMoE.Runtime;
 using TorchSharp;
@@ -220,6 +222,32 @@ public static class UnsupervisedComponentMasks
         var model = Fit(featureMaps(), o, progress, totalBatches);
         model.Save(path);
         return model;
+    }
+
+    /// <summary>
+    /// Fits (or loads from the cache) the masks of a category from one encoder layer's patch tokens of its training images.
+    /// The cache key is the encoder's name plus the layer.
+    /// </summary>
+    public static ComponentMaskModel FitOrLoad(string cacheDirectory, string category, IFeatureEncoder encoder, int layer,
+        Func<IEnumerable<Tensor>> trainingImageBatches, ComponentMaskOptions? options = null, IProgress<ProgressUpdate>? progress = null, int totalBatches = 0) =>
+        FitOrLoad(cacheDirectory, category, $"{encoder.Info.Name}-L{layer}", () => FeatureMaps(encoder, trainingImageBatches(), layer), options, progress, totalBatches);
+
+    /// <summary>
+    /// Patch feature maps <c>[B,D,gridH,gridW]</c> of one encoder layer for each image batch, computed lazily without autograd.
+    /// Each map stays valid until the next one is requested.
+    /// </summary>
+    public static IEnumerable<Tensor> FeatureMaps(IFeatureEncoder encoder, IEnumerable<Tensor> imageBatches, int layer)
+    {
+        if (layer < 0 || layer >= encoder.Info.LayerCount)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Encoder {encoder.Info.Name} has layers 0..{encoder.Info.LayerCount - 1}.");
+        foreach (var batch in imageBatches)
+        {
+            Tensor map;
+            using (no_grad())
+            using (var output = encoder.Encode(batch, [layer]))
+                map = ComponentFeatures.MeanTokenMap(output.Layers, encoder.Info.PrefixTokens, output.GridH, output.GridW);
+            using (map) yield return map;
+        }
     }
 
     /// <summary>The cache file of a category + encoder + clustering settings: <c>&lt;dir&gt;/&lt;category&gt;__&lt;encoder&gt;__k&lt;K&gt;_s&lt;seed&gt;_p&lt;patches&gt;.pth</c>.</summary>

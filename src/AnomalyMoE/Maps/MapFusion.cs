@@ -76,7 +76,7 @@ public static class MapFusion
         foreach (var (map, start, count) in levels)
         {
             if (map is null || count == 0) continue;
-            var groupWeight = routingWeights[.., start..(start + count)].amax([1]).view(-1, 1, 1, 1).to_type(map.dtype);
+            var groupWeight = routingWeights[.., start..(start + count)].amax([1]).view(-1, 1, 1, 1).to(map.dtype, map.device);
             var term = groupWeight * MinMaxNormalize(map, o.NormalizationEpsilon);
             fused = fused is null ? term : fused + term;
         }

@@ -77,9 +77,9 @@ public sealed class ClubEstimator : Module<Tensor, Tensor, Tensor>
         CheckPair(x, y);
         using var scope = NewDisposeScope();
         var (mu, logVar) = MuLogVar(x);
-        var precision = (-logVar).exp();
-        var positive = -(mu - y).pow(2) * precision;
-        var negative = -(mu - y.index_select(0, perm.to_type(ScalarType.Int64))).pow(2) * precision;
+        var variance = logVar.exp();
+        var positive = -(mu - y).pow(2) / variance;
+        var negative = -(mu - y.index_select(0, perm.to_type(ScalarType.Int64))).pow(2) / variance;
         var bound = (positive.sum([-1]) - negative.sum([-1])).mean() / 2.0;
         return bound.MoveToOuterDisposeScope();
     }
@@ -138,7 +138,10 @@ public sealed class ExpertInformationRepulsion : Module
     public Tensor Value(IReadOnlyList<Tensor> patchFeatures, IReadOnlyList<Tensor> globalFeatures, Random random, Generator? generator = null) =>
         Average(patchFeatures, globalFeatures, random, (est, a, b) => est.UpperBound(a, b, generator));
 
-    /// <summary>The estimators' training loss (negative log-likelihood), for their own optimizer step; pairs drawn afresh.</summary>
+    /// <summary>
+    /// The estimators' training loss (negative log-likelihood), for their own optimizer step; pairs drawn afresh. Pass
+    /// features computed without autograd (the reference re-runs the model under <c>no_grad</c> for this step).
+    /// </summary>
     public Tensor EstimatorLoss(IReadOnlyList<Tensor> patchFeatures, IReadOnlyList<Tensor> globalFeatures, Random random) =>
         Average(patchFeatures, globalFeatures, random, (est, a, b) => est.LearningLoss(a, b));
 

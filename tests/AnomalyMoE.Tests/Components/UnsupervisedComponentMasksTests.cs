@@ -1,4 +1,5 @@
 using AnomalyMoE.Components;
+using AnomalyMoE.Encoders;
 using AnomalyMoE.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -89,5 +90,40 @@ public class UnsupervisedComponentMasksTests
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => (ComponentMaskOptions.Reference with { Clusters = 0 }).Validate());
         Assert.Contains("Clusters", e.Message);
+    }
+    /// <summary>An encoder whose patch tokens are the 4 channels of the input averaged over each 14×14 cell, behind one class token.</summary>
+    sealed class CellMeanEncoder : IFeatureEncoder
+    {
+        public int Calls { get; private set; }
+        public EncoderInfo Info { get; } = new("cell-mean", 4, 14, 2, 1, ImageNormalization.ImageNet);
+
+        public EncoderOutput Encode(Tensor images, IReadOnlyList<int> layers)
+        {
+            Calls++;
+            using var scope = NewDisposeScope();
+            var cells = nn.functional.avg_pool2d(images, 14);                          // [B,4,h,w]
+            var tokens = cells.flatten(2).permute(0, 2, 1);                              // [B,h·w,4]
+            var withCls = cat([zeros(images.shape[0], 1, 4), tokens], 1);
+            var maps = layers.Select(_ => withCls.clone().MoveToOuterDisposeScope()).ToArray();
+            return new EncoderOutput(maps, zeros(images.shape[0], 4).MoveToOuterDisposeScope(), (int)cells.shape[2], (int)cells.shape[3]);
+        }
+
+        public void MoveTo(Device device) { }
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void Fits_from_an_encoder_layer_and_caches_under_its_name_and_layer()
+    {
+        using var dir = new TempDirectory();
+        using var maps = SyntheticMaps(2);
+        using var images = nn.functional.interpolate(maps, [112, 112], mode: InterpolationMode.Nearest);
+        var encoder = new CellMeanEncoder();
+        using var model = UnsupervisedComponentMasks.FitOrLoad(dir.Path, "bottle", encoder, 1, () => [images], Options);
+        Assert.Equal(2, model.KeptClusters.Count);
+        Assert.Equal(1, encoder.Calls);
+        Assert.True(File.Exists(UnsupervisedComponentMasks.CachePath(dir.Path, "bottle", "cell-mean-L1", Options)));
+        using var again = UnsupervisedComponentMasks.FitOrLoad(dir.Path, "bottle", encoder, 1, () => [images], Options);
+        Assert.Equal(1, encoder.Calls);
     }
 }

@@ -1,11 +1,12 @@
 using AnomalyMoE.Experts;
 using AnomalyMoE.Tests.Support;
 using TorchSharp;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace AnomalyMoE.Tests.Experts;
 
-public class ComponentExpertTests
+public class ComponentExpertTests(ITestOutputHelper output)
 {
     static Tensor FixtureComponentFeatures()
     {
@@ -31,7 +32,9 @@ public class ComponentExpertTests
     {
         using var _ = no_grad();
         using var features = FixtureComponentFeatures();
-        Assert.True(Seed0Tensors.MaxAbsError(features, Seed0Tensors.Expected["out.component_orig"]) <= 1e-4);
+        var error = Seed0Tensors.MaxAbsError(features, Seed0Tensors.Expected["out.component_orig"]);
+        output.WriteLine($"component_orig max abs {error:E2}");
+        Assert.True(error <= 1e-4);
     }
 
     [Theory]
@@ -44,7 +47,9 @@ public class ComponentExpertTests
         expert.eval();
         using var _ = no_grad();
         using var recon = expert.forward(Seed0Tensors.Expected["out.component_orig"]);
-        Assert.True(Seed0Tensors.MaxAbsError(recon, Seed0Tensors.Expected[$"out.component{index}.recon"]) <= 1e-4);
+        var error = Seed0Tensors.MaxAbsError(recon, Seed0Tensors.Expected[$"out.component{index}.recon"]);
+        output.WriteLine($"component{index}.recon max abs {error:E2}");
+        Assert.True(error <= 1e-4);
     }
 
     [Fact]

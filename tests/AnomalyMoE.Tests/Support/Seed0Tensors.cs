@@ -13,8 +13,7 @@ public static class Seed0Tensors
     static readonly Lazy<Dictionary<string, Tensor>> ExpectedLazy = new(() => LoadShared("expected.pth"));
     static readonly Lazy<Dictionary<string, Tensor>> ModelLazy = new(() => LoadShared("model.pth"));
 
-    // The first access may happen inside a test's dispose scope: detach the shared tensors from it so that scope's end
-    // does not dispose tensors every later test reads.
+    // Loaded once and never disposed: detach from whatever dispose scope the first caller happens to be in.
     static Dictionary<string, Tensor> LoadShared(string file)
     {
         var tensors = TorchFile.LoadTensors(Path.Combine(SharedFixtures.Seed0, file));
