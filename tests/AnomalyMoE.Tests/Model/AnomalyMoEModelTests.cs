@@ -198,6 +198,38 @@ public class AnomalyMoEModelTests
     }
 
     [Fact]
+    public void Repeated_training_steps_leave_no_live_tensors_behind()
+    {
+        var (model, input) = TinyRandom();
+        using (model)
+        using (var eir = new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(64)))
+        {
+            model.train();
+            var random = new Random(5);
+            void Step()
+            {
+                using var scope = NewDisposeScope();
+                using (var output = model.forward(input))
+                using (var losses = AnomalyMoELoss.Compute(output, model.Options, eir, random))
+                {
+                    losses.Total.backward();
+                }
+                using (no_grad())
+                using (var output = model.forward(input))
+                {
+                    AnomalyMoELoss.EstimatorLoss(output, eir, random);
+                }
+                model.zero_grad();
+            }
+            Step();
+            Step();
+            var live = DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+            for (int i = 0; i < 3; i++) Step();
+            Assert.Equal(live, DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
+        }
+    }
+
+    [Fact]
     public void Options_validation_names_the_bad_value()
     {
         var o = AnomalyMoEOptions.OfficialTinyFixture;
