@@ -13,6 +13,7 @@ public static class Cli
         root.Subcommands.Add(Commands.MetricsCommand.Create());
         root.Subcommands.Add(Commands.BenchCommand.Create());
         root.Subcommands.Add(Commands.SynthCommand.Create());
+        root.Subcommands.Add(Commands.VerifyParityCommand.Create());
         return root;
     }
 
