@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
+using AnomalyMoE.Imaging;
 using AnomalyMoE.Runtime;
 using BitMiracle.LibTiff.Classic;
 using SkiaSharp;
@@ -11,7 +10,7 @@ public sealed record GrayImage<T>(int Width, int Height, T[] Pixels);
 
 /// <summary>
 /// The pixel reading and writing the converters need: masks of any colour type binarised to 0/255,
-/// 8-bit TIFF frames, float TIFF point clouds and 16-bit grayscale PNG (which SkiaSharp cannot write).
+/// 8-bit TIFF frames, float TIFF point clouds, and PNG output (8-bit gray, RGB, 16-bit gray) through <see cref="PngCodec"/>.
 /// </summary>
 public static class ImageFiles
 {
@@ -39,13 +38,8 @@ public static class ImageFiles
     }
 
     /// <summary>Writes an 8-bit grayscale PNG.</summary>
-    public static void WriteGrayPng(string path, GrayImage<byte> image)
-    {
-        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque);
-        using var bitmap = new SKBitmap(info);
-        System.Runtime.InteropServices.Marshal.Copy(image.Pixels, 0, bitmap.GetPixels(), image.Pixels.Length);
-        Encode(path, bitmap);
-    }
+    public static void WriteGrayPng(string path, GrayImage<byte> image) =>
+        AtomicFile.Write(path, PngCodec.EncodeGray8(image.Pixels, image.Width, image.Height));
 
     /// <summary>Decodes an image and writes it as an opaque RGB PNG (alpha composited over black).</summary>
     public static void WriteOpaquePng(string source, string destination)
@@ -57,7 +51,7 @@ public static class ImageFiles
             canvas.Clear(SKColors.Black);
             canvas.DrawBitmap(rgba, 0, 0);
         }
-        Encode(destination, opaque);
+        AtomicFile.Write(destination, PngCodec.EncodeRgb(opaque));
     }
 
     /// <summary>Reads the size of any image SkiaSharp decodes.</summary>
@@ -79,14 +73,6 @@ public static class ImageFiles
             throw new InvalidDataException($"{path} could not be decoded: {result}.");
         }
         return bitmap;
-    }
-
-    static void Encode(string path, SKBitmap bitmap)
-    {
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
-                         ?? throw new InvalidOperationException($"PNG encoding failed for {path}.");
-        using var file = File.Create(path);
-        data.SaveTo(file);
     }
 
     /// <summary>Reads an 8-bit grayscale TIFF (UCSD Ped2 frames); colour TIFFs are reduced to their first sample.</summary>
@@ -149,128 +135,23 @@ public static class ImageFiles
         public override void WarningHandlerExt(Tiff tif, object clientData, string method, string format, params object[] args) { }
     }
 
-    /// <summary>Writes a 16-bit grayscale PNG (big-endian samples, filter 0, zlib); SkiaSharp has no 16-bit gray encoder.</summary>
-    public static void WriteGray16Png(string path, GrayImage<ushort> image)
-    {
-        using var file = File.Create(path);
-        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(0), image.Width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), image.Height);
-        header[8] = 16; // bit depth
-        header[9] = 0;  // grayscale
-        WriteChunk(file, "IHDR", header);
-        using var raw = new MemoryStream();
-        using (var z = new ZLibStream(raw, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            var row = new byte[1 + image.Width * 2];
-            for (int y = 0; y < image.Height; y++)
-            {
-                row[0] = 0;
-                for (int x = 0; x < image.Width; x++)
-                    BinaryPrimitives.WriteUInt16BigEndian(row.AsSpan(1 + 2 * x), image.Pixels[y * image.Width + x]);
-                z.Write(row);
-            }
-        }
-        WriteChunk(file, "IDAT", raw.ToArray());
-        WriteChunk(file, "IEND", []);
-    }
+    /// <summary>Writes a 16-bit grayscale PNG (SkiaSharp has no 16-bit gray encoder).</summary>
+    public static void WriteGray16Png(string path, GrayImage<ushort> image) =>
+        AtomicFile.Write(path, PngCodec.EncodeGray16(image.Pixels, image.Width, image.Height));
 
-    /// <summary>Reads a 16-bit grayscale, non-interlaced PNG such as <see cref="WriteGray16Png"/> writes (all five row filters).</summary>
+    /// <summary>Reads a 16-bit grayscale, non-interlaced PNG such as <see cref="WriteGray16Png"/> writes.</summary>
     public static GrayImage<ushort> ReadGray16Png(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8 || bytes[1] != 'P' || bytes[2] != 'N' || bytes[3] != 'G') throw new InvalidDataException($"{path} is not a PNG file.");
-        int width = 0, height = 0;
-        using var idat = new MemoryStream();
-        for (int at = 8; at + 8 <= bytes.Length;)
+        Png16Image image;
+        try
         {
-            int length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(at));
-            var type = System.Text.Encoding.ASCII.GetString(bytes, at + 4, 4);
-            var data = bytes.AsSpan(at + 8, length);
-            if (type == "IHDR")
-            {
-                width = BinaryPrimitives.ReadInt32BigEndian(data);
-                height = BinaryPrimitives.ReadInt32BigEndian(data[4..]);
-                if (data[8] != 16 || data[9] != 0 || data[12] != 0)
-                    throw new InvalidDataException($"{path}: expected a non-interlaced 16-bit grayscale PNG.");
-            }
-            else if (type == "IDAT") idat.Write(data);
-            else if (type == "IEND") break;
-            at += 12 + length;
+            image = PngCodec.DecodeSixteenBit(File.ReadAllBytes(path));
         }
-        idat.Position = 0;
-        using var z = new ZLibStream(idat, CompressionMode.Decompress);
-        int stride = width * 2;
-        var previous = new byte[stride];
-        var current = new byte[stride];
-        var pixels = new ushort[width * height];
-        for (int y = 0; y < height; y++)
+        catch (InvalidDataException e)
         {
-            int filter = z.ReadByte();
-            z.ReadExactly(current);
-            Unfilter(filter, current, previous, bytesPerPixel: 2, path);
-            for (int x = 0; x < width; x++) pixels[y * width + x] = BinaryPrimitives.ReadUInt16BigEndian(current.AsSpan(2 * x));
-            (previous, current) = (current, previous);
+            throw new InvalidDataException($"{path}: {e.Message}", e);
         }
-        return new GrayImage<ushort>(width, height, pixels);
-    }
-
-    static void Unfilter(int filter, byte[] row, byte[] above, int bytesPerPixel, string path)
-    {
-        for (int i = 0; i < row.Length; i++)
-        {
-            int left = i >= bytesPerPixel ? row[i - bytesPerPixel] : 0;
-            int up = above[i];
-            int upLeft = i >= bytesPerPixel ? above[i - bytesPerPixel] : 0;
-            row[i] = filter switch
-            {
-                0 => row[i],
-                1 => (byte)(row[i] + left),
-                2 => (byte)(row[i] + up),
-                3 => (byte)(row[i] + (left + up) / 2),
-                4 => (byte)(row[i] + Paeth(left, up, upLeft)),
-                _ => throw new InvalidDataException($"{path}: unknown PNG row filter {filter}."),
-            };
-        }
-    }
-
-    static int Paeth(int a, int b, int c)
-    {
-        int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
-        return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-    }
-
-    static void WriteChunk(Stream output, string type, byte[] data)
-    {
-        Span<byte> four = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(four, data.Length);
-        output.Write(four);
-        var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
-        output.Write(typeBytes);
-        output.Write(data);
-        uint crc = Crc32(Crc32(0xFFFFFFFFu, typeBytes), data) ^ 0xFFFFFFFFu;
-        BinaryPrimitives.WriteUInt32BigEndian(four, crc);
-        output.Write(four);
-    }
-
-    static readonly uint[] CrcTable = BuildCrcTable();
-
-    static uint[] BuildCrcTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }
-
-    static uint Crc32(uint crc, ReadOnlySpan<byte> data)
-    {
-        foreach (var b in data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc;
+        if (image.Channels != 1) throw new InvalidDataException($"{path}: expected a 16-bit grayscale PNG, found {image.Channels} channels.");
+        return new GrayImage<ushort>(image.Width, image.Height, image.Samples);
     }
 }
