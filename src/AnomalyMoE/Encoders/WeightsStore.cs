@@ -165,9 +165,6 @@ public sealed class WeightsStore
     void WriteManifest(string name, WeightsManifestEntry entry)
     {
         var all = new SortedDictionary<string, WeightsManifestEntry>(ReadManifest().ToDictionary(), StringComparer.Ordinal) { [name] = entry };
-        var path = Path.Combine(Directory, ManifestFile);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(all, Json));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteText(Path.Combine(Directory, ManifestFile), JsonSerializer.Serialize(all, Json));
     }
 }

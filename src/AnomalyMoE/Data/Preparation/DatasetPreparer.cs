@@ -105,9 +105,7 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
         var markerText = JsonSerializer.Serialize(new PreparedMarker(entry.Name, sourceName, checksum, DateTimeOffset.UtcNow, context.Summary), Json);
         foreach (var (folder, s) in staging)
         {
-            var tmp = Path.Combine(s, MarkerFile + ".tmp");
-            File.WriteAllText(tmp, markerText);
-            File.Move(tmp, Path.Combine(s, MarkerFile), overwrite: true);
+            AtomicFile.WriteText(Path.Combine(s, MarkerFile), markerText);
             Directory.Move(s, Path.Combine(root, folder));
         }
         TryDelete(Path.Combine(root, StagingFolder));
