@@ -41,7 +41,7 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default)
     {
         request.Validate();
-        var entry = DatasetCatalog.Find(request.Dataset);
+        var entry = KnownDatasets.Find(request.Dataset);
         var root = Path.GetFullPath(request.Root);
         var converter = entry.CreateConverter();
         var finals = converter.OutputFolders.Select(f => Path.Combine(root, f)).ToList();
