@@ -6,17 +6,17 @@ using SkiaSharp;
 namespace AnomalyMoE.Data.Preparation;
 
 /// <summary>A single-channel raster, row-major.</summary>
-public sealed record GrayImage<T>(int Width, int Height, T[] Pixels);
+public sealed record Raster<T>(int Width, int Height, T[] Pixels);
 
 /// <summary>
 /// The pixel reading and writing the converters need: masks of any colour type binarised to 0/255,
 /// 8-bit TIFF frames, float TIFF point clouds, and PNG output (8-bit gray, RGB, 16-bit gray) through <see cref="PngCodec"/>.
 /// </summary>
-public static class ImageFiles
+public static class RasterFiles
 {
     /// <summary>Decodes any image SkiaSharp reads (PNG, BMP, JPEG) and marks pixels whose colour is not black.</summary>
     /// <remarks>Class-id masks (VisA) and palette masks count any non-zero colour as defect, as anomalib's preparation does.</remarks>
-    public static GrayImage<bool> ReadMaskNonZero(string path)
+    public static Raster<bool> ReadMaskNonZero(string path)
     {
         using var bitmap = DecodeRgba(path);
         var mask = new bool[bitmap.Width * bitmap.Height];
@@ -26,19 +26,19 @@ public static class ImageFiles
             var c = pixels[i];
             mask[i] = c.Red != 0 || c.Green != 0 || c.Blue != 0;
         }
-        return new GrayImage<bool>(bitmap.Width, bitmap.Height, mask);
+        return new Raster<bool>(bitmap.Width, bitmap.Height, mask);
     }
 
     /// <summary>Writes a mask as an 8-bit grayscale PNG holding only 0 and 255.</summary>
-    public static void WriteBinaryMaskPng(string path, GrayImage<bool> mask)
+    public static void WriteBinaryMaskPng(string path, Raster<bool> mask)
     {
         var gray = new byte[mask.Pixels.Length];
         for (int i = 0; i < gray.Length; i++) gray[i] = mask.Pixels[i] ? (byte)255 : (byte)0;
-        WriteGrayPng(path, new GrayImage<byte>(mask.Width, mask.Height, gray));
+        WriteGrayPng(path, new Raster<byte>(mask.Width, mask.Height, gray));
     }
 
     /// <summary>Writes an 8-bit grayscale PNG.</summary>
-    public static void WriteGrayPng(string path, GrayImage<byte> image) =>
+    public static void WriteGrayPng(string path, Raster<byte> image) =>
         AtomicFile.Write(path, PngCodec.EncodeGray8(image.Pixels, image.Width, image.Height));
 
     /// <summary>Decodes an image and writes it as an opaque RGB PNG (alpha composited over black).</summary>
@@ -76,7 +76,7 @@ public static class ImageFiles
     }
 
     /// <summary>Reads an 8-bit grayscale TIFF (UCSD Ped2 frames); colour TIFFs are reduced to their first sample.</summary>
-    public static GrayImage<byte> ReadGrayTiff8(string path)
+    public static Raster<byte> ReadGrayTiff8(string path)
     {
         using var tiff = OpenTiff(path);
         int width = tiff.GetField(TiffTag.IMAGEWIDTH)[0].ToInt();
@@ -96,7 +96,7 @@ public static class ImageFiles
                 pixels[y * width + x] = photometric == (int)Photometric.MINISWHITE ? (byte)(255 - v) : v;
             }
         }
-        return new GrayImage<byte>(width, height, pixels);
+        return new Raster<byte>(width, height, pixels);
     }
 
     /// <summary>Reads a 32-bit float TIFF with three samples per pixel (MVTec 3D-AD's organised point cloud, x y z in metres).</summary>
@@ -136,11 +136,11 @@ public static class ImageFiles
     }
 
     /// <summary>Writes a 16-bit grayscale PNG (SkiaSharp has no 16-bit gray encoder).</summary>
-    public static void WriteGray16Png(string path, GrayImage<ushort> image) =>
+    public static void WriteGray16Png(string path, Raster<ushort> image) =>
         AtomicFile.Write(path, PngCodec.EncodeGray16(image.Pixels, image.Width, image.Height));
 
     /// <summary>Reads a 16-bit grayscale, non-interlaced PNG such as <see cref="WriteGray16Png"/> writes.</summary>
-    public static GrayImage<ushort> ReadGray16Png(string path)
+    public static Raster<ushort> ReadGray16Png(string path)
     {
         Png16Image image;
         try
@@ -152,6 +152,6 @@ public static class ImageFiles
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
         if (image.Channels != 1) throw new InvalidDataException($"{path}: expected a 16-bit grayscale PNG, found {image.Channels} channels.");
-        return new GrayImage<ushort>(image.Width, image.Height, image.Samples);
+        return new Raster<ushort>(image.Width, image.Height, image.Samples);
     }
 }
