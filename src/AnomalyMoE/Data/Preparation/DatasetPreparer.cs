@@ -36,8 +36,6 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
     public const string DownloadsFolder = ".downloads", ExtractFolder = ".extract", StagingFolder = ".staging";
     const string ExtractedMarker = ".amoe-extracted";
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default)
     {
         request.Validate();
@@ -102,7 +100,7 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
         converter.Convert(context);
         cancel.ThrowIfCancellationRequested();
 
-        var markerText = JsonSerializer.Serialize(new PreparedMarker(entry.Name, sourceName, checksum, DateTimeOffset.UtcNow, context.Summary), Json);
+        var markerText = JsonSerializer.Serialize(new PreparedMarker(entry.Name, sourceName, checksum, DateTimeOffset.UtcNow, context.Summary), JsonFiles.Options);
         foreach (var (folder, s) in staging)
         {
             AtomicFile.WriteText(Path.Combine(s, MarkerFile), markerText);
@@ -122,7 +120,7 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
     {
         try
         {
-            return JsonSerializer.Deserialize<PreparedMarker>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize<PreparedMarker>(File.ReadAllText(path), JsonFiles.Options)
                    ?? throw new InvalidDataException("empty marker");
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)
