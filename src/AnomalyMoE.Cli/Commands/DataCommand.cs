@@ -20,7 +20,7 @@ public static class DataCommand
 
     static Command CreatePrepare()
     {
-        var dataset = new Argument<string>("dataset") { Description = $"One of: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}." };
+        var dataset = new Argument<string>("dataset") { Description = $"One of: {string.Join(", ", KnownDatasets.All.Select(d => d.Name))}." };
         var root = new Option<string>("--root") { Description = "Folder that receives the prepared datasets (e.g. data/).", Required = true };
         var fromArchive = new Option<string?>("--from-archive") { Description = "Use this hand-fetched archive (or unpacked folder) instead of downloading." };
         var yes = new Option<bool>("--yes", "-y") { Description = "Accept the dataset's licence without asking." };
@@ -65,7 +65,7 @@ public static class DataCommand
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
-            foreach (var d in DatasetCatalog.All)
+            foreach (var d in KnownDatasets.All)
                 output.WriteLine($"{d.Name,-12} {d.Title}\n{"",-12} licence: {d.Licence}; {(d.Archive.Urls.Count > 0 ? "downloadable" : "needs --from-archive")}");
             foreach (var w in WeightsStore.Catalog)
                 output.WriteLine($"{w.Name,-20} {w.Architecture}, {w.RegisterTokens} registers; {w.Licence}");

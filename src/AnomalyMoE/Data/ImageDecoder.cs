@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using AnomalyMoE.Imaging;
 using AnomalyMoE.Runtime;
 using SkiaSharp;
 
@@ -30,7 +31,7 @@ public sealed class ImageDecodeException(string path, string reason, Exception? 
 /// <summary>
 /// Decodes PNG, JPEG and BMP with SkiaSharp. Grayscale becomes three equal channels, alpha is dropped
 /// (as PIL's <c>convert("RGB")</c> in the reference pipeline does), and 16-bit PNGs keep their precision
-/// (value / 65535, decoded by <see cref="Png16Decoder"/>; PIL in the reference would clip them). No EXIF rotation is applied, like PIL.
+/// (value / 65535, decoded by <see cref="PngCodec"/>; PIL in the reference would clip them). No EXIF rotation is applied, like PIL.
 /// </summary>
 public static class ImageDecoder
 {
@@ -44,9 +45,9 @@ public static class ImageDecoder
     /// <summary>Decodes an image to RGB floats in [0, 1] (8-bit value / 255 as torchvision's <c>ToTensor</c>; 16-bit value / 65535).</summary>
     public static RgbImage DecodeRgb(string path)
     {
-        if (Png16Decoder.Handles(path))
+        if (PngCodec.IsSixteenBit(path))
         {
-            var (w16, h16, samples) = Png16Decoder.Decode(path);
+            var (w16, h16, samples) = DecodeSixteenBitRgb(path);
             int plane16 = w16 * h16;
             var rgb16 = new float[3 * plane16];
             for (int i = 0; i < plane16; i++)
@@ -105,9 +106,9 @@ public static class ImageDecoder
 
     static BinaryMask DecodeMaskFile(string path)
     {
-        if (Png16Decoder.Handles(path))
+        if (PngCodec.IsSixteenBit(path))
         {
-            var (w16, h16, samples) = Png16Decoder.Decode(path);
+            var (w16, h16, samples) = DecodeSixteenBitRgb(path);
             var mask16 = new byte[w16 * h16];
             for (int i = 0; i < mask16.Length; i++) mask16[i] = (byte)((samples[3 * i] | samples[3 * i + 1] | samples[3 * i + 2]) != 0 ? 1 : 0);
             return new BinaryMask(w16, h16, mask16);
@@ -118,6 +119,38 @@ public static class ImageDecoder
         var raw = DecodeRgba8888(codec, path);
         for (int i = 0; i < mask.Length; i++) mask[i] = (byte)((raw[4 * i] | raw[4 * i + 1] | raw[4 * i + 2]) != 0 ? 1 : 0);
         return new BinaryMask(w, h, mask);
+    }
+
+    /// <summary>A 16-bit PNG as <c>[H, W, 3]</c> RGB samples (gray repeated, alpha dropped).</summary>
+    static (int Width, int Height, ushort[] Rgb) DecodeSixteenBitRgb(string path)
+    {
+        Png16Image image;
+        try
+        {
+            image = PngCodec.DecodeSixteenBit(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new ImageDecodeException(path, e.Message, e);
+        }
+        int pixels = image.Width * image.Height, channels = image.Channels;
+        var samples = image.Samples;
+        var rgb = new ushort[3 * pixels];
+        for (int i = 0; i < pixels; i++)
+        {
+            ushort first = samples[channels * i];
+            if (channels <= 2)
+            {
+                rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = first;
+            }
+            else
+            {
+                rgb[3 * i] = first;
+                rgb[3 * i + 1] = samples[channels * i + 1];
+                rgb[3 * i + 2] = samples[channels * i + 2];
+            }
+        }
+        return (image.Width, image.Height, rgb);
     }
 
     static SKCodec OpenCodec(string path)

@@ -27,8 +27,6 @@ public sealed class WeightsStore
     const string DinoV2BaseUrl = "https://dl.fbaipublicfiles.com/dinov2";
     const string DinoV2Licence = "Apache License 2.0 (DINOv2 code and weights, Meta Platforms)";
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     /// <summary>
     /// The DINOv2 backbones (ViT-S/B/L, patch 14, with and without 4 registers), at the addresses the DINOv2
     /// project's torch.hub code builds: <c>&lt;base&gt;/dinov2_vit{s,b,l}14/&lt;name&gt;_pretrain.pth</c>.
@@ -117,7 +115,7 @@ public sealed class WeightsStore
         if (!File.Exists(path)) return new Dictionary<string, WeightsManifestEntry>();
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, WeightsManifestEntry>>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize<Dictionary<string, WeightsManifestEntry>>(File.ReadAllText(path), JsonFiles.Options)
                    ?? new Dictionary<string, WeightsManifestEntry>();
         }
         catch (JsonException e)
@@ -165,9 +163,6 @@ public sealed class WeightsStore
     void WriteManifest(string name, WeightsManifestEntry entry)
     {
         var all = new SortedDictionary<string, WeightsManifestEntry>(ReadManifest().ToDictionary(), StringComparer.Ordinal) { [name] = entry };
-        var path = Path.Combine(Directory, ManifestFile);
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(all, Json));
-        File.Move(tmp, path, overwrite: true);
+        AtomicFile.WriteText(Path.Combine(Directory, ManifestFile), JsonSerializer.Serialize(all, JsonFiles.Options));
     }
 }

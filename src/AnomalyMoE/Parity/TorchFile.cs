@@ -39,19 +39,8 @@ public static class TorchFile
     public static void SaveTensors(IReadOnlyDictionary<string, Tensor> tensors, string path)
     {
         TorchRuntime.EnsureLoaded();
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            var table = new Hashtable();
-            foreach (var (k, v) in tensors) table[k] = v;
-            using (var stream = File.Create(temp)) PyTorchPickler.PickleStateDict(stream, table);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        var table = new Hashtable();
+        foreach (var (k, v) in tensors) table[k] = v;
+        AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, table));
     }
 }

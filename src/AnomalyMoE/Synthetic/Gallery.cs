@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using SkiaSharp;
 
 namespace AnomalyMoE.Synthetic;
@@ -15,7 +16,7 @@ public static class Gallery
     public static void Write(string path, IReadOnlyList<string> families, int seed = 0, int tileSize = 160, int normals = 3)
     {
         using var sheet = Render(families, seed, tileSize, normals);
-        PngFiles.WriteAtomically(path, PngFiles.EncodeRgb(sheet));
+        AtomicFile.Write(path, PngFiles.EncodeRgb(sheet));
     }
 
     public static SKBitmap Render(IReadOnlyList<string> families, int seed = 0, int tileSize = 160, int normals = 3)

@@ -178,6 +178,6 @@ public static class SyntheticBenchmark
             }
         }
         foreach (var record in records) text.Append(record.ToCsv()).Append('\n');
-        PngFiles.WriteAtomically(path, Encoding.UTF8.GetBytes(text.ToString()));
+        AtomicFile.WriteText(path, text.ToString());
     }
 }

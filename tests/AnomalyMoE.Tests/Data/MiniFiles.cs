@@ -25,13 +25,8 @@ public static class MiniFiles
     }
 
     /// <summary>An 8-bit grayscale PNG with the given values (row-major).</summary>
-    public static void GrayPng(string path, int width, int height, byte[] values)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
-        System.Runtime.InteropServices.Marshal.Copy(values, 0, bitmap.GetPixels(), values.Length);
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        File.WriteAllBytes(Ensure(path), data.ToArray());
-    }
+    public static void GrayPng(string path, int width, int height, byte[] values) =>
+        TestImages.WriteGrayPng(path, width, height, (x, y) => values[y * width + x]);
 
     /// <summary>Reads an 8-bit grayscale image back as raw values.</summary>
     public static (int Width, int Height, byte[] Values) ReadGray(string path)
@@ -52,30 +47,9 @@ public static class MiniFiles
         return (bitmap.Pixels, alpha);
     }
 
-    /// <summary>An uncompressed 24-bit BMP (UCSD Ped2's mask format), which SkiaSharp cannot encode.</summary>
-    public static void Bmp24(string path, int width, int height, Func<int, int, byte> value)
-    {
-        int stride = (width * 3 + 3) & ~3;
-        int size = 54 + stride * height;
-        var bytes = new byte[size];
-        bytes[0] = (byte)'B'; bytes[1] = (byte)'M';
-        BitConverter.GetBytes(size).CopyTo(bytes, 2);
-        BitConverter.GetBytes(54).CopyTo(bytes, 10);
-        BitConverter.GetBytes(40).CopyTo(bytes, 14);
-        BitConverter.GetBytes(width).CopyTo(bytes, 18);
-        BitConverter.GetBytes(height).CopyTo(bytes, 22);
-        BitConverter.GetBytes((short)1).CopyTo(bytes, 26);
-        BitConverter.GetBytes((short)24).CopyTo(bytes, 28);
-        BitConverter.GetBytes(stride * height).CopyTo(bytes, 34);
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++)
-            {
-                byte v = value(x, y);
-                int at = 54 + (height - 1 - y) * stride + 3 * x; // bottom-up rows
-                bytes[at] = bytes[at + 1] = bytes[at + 2] = v;
-            }
-        File.WriteAllBytes(Ensure(path), bytes);
-    }
+    /// <summary>An uncompressed 24-bit gray BMP (UCSD Ped2's mask format), which SkiaSharp cannot encode.</summary>
+    public static void Bmp24(string path, int width, int height, Func<int, int, byte> value) =>
+        TestImages.WriteBmp(path, width, height, (x, y) => (value(x, y), value(x, y), value(x, y)));
 
     /// <summary>An 8-bit grayscale TIFF (UCSD Ped2's frame format) written with LibTiff.NET.</summary>
     public static void GrayTiff(string path, int width, int height, Func<int, int, byte> value)

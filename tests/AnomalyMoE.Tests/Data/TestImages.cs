@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
+using AnomalyMoE.Imaging;
 using SkiaSharp;
 
 namespace AnomalyMoE.Tests.Data;
 
-/// <summary>Writes small test images: PNG, JPEG via SkiaSharp; BMP and 16-bit PNG by hand (SkiaSharp encodes neither).</summary>
+/// <summary>Writes small test images: PNG, JPEG via SkiaSharp; BMP by hand; gray, RGBA and 16-bit PNG with chosen row filters through the library's PNG codec.</summary>
 public static class TestImages
 {
     public delegate (byte R, byte G, byte B) PixelFunc(int x, int y);
@@ -117,34 +117,22 @@ public static class TestImages
 
     static void EnsureFolder(string path) => Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
 
-    // A minimal PNG writer: IHDR, one zlib IDAT with filter 0 on every row, IEND.
+    // Rows filtered here (filter 0 on every row, or all five in turn); chunks, CRCs and zlib by the library's PNG codec.
     static string WriteRawPng(string path, int width, int height, byte[] raw, byte bitDepth, byte colorType, int filterBytesPerPixel = 0)
     {
         int rowBytes = raw.Length / height;
-        using var compressed = new MemoryStream();
-        using (var z = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        var filtered = new byte[(1 + rowBytes) * height];
+        var previous = new byte[rowBytes];
+        for (int y = 0; y < height; y++)
         {
-            var previous = new byte[rowBytes];
-            for (int y = 0; y < height; y++)
-            {
-                var row = raw.AsSpan(y * rowBytes, rowBytes);
-                int filter = filterBytesPerPixel > 0 ? y % 5 : 0;
-                z.WriteByte((byte)filter);
-                z.Write(Filter(filter, row, previous, filterBytesPerPixel));
-                previous = row.ToArray();
-            }
+            var row = raw.AsSpan(y * rowBytes, rowBytes);
+            int filter = filterBytesPerPixel > 0 ? y % 5 : 0;
+            filtered[y * (1 + rowBytes)] = (byte)filter;
+            Filter(filter, row, previous, filterBytesPerPixel).CopyTo(filtered, y * (1 + rowBytes) + 1);
+            previous = row.ToArray();
         }
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = bitDepth; header[9] = colorType;
-        using var file = new MemoryStream();
-        file.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        WriteChunk(file, "IHDR", header);
-        WriteChunk(file, "IDAT", compressed.ToArray());
-        WriteChunk(file, "IEND", []);
         EnsureFolder(path);
-        File.WriteAllBytes(path, file.ToArray());
+        File.WriteAllBytes(path, PngCodec.Assemble(width, height, bitDepth, colorType, filtered));
         return path;
     }
 
@@ -160,43 +148,10 @@ public static class TestImages
                 1 => left,
                 2 => up,
                 3 => (left + up) / 2,
-                _ => Paeth(left, up, upLeft),
+                _ => PngCodec.Paeth(left, up, upLeft),
             };
             result[i] = (byte)(row[i] - predictor);
         }
         return result;
-    }
-
-    static int Paeth(int a, int b, int c)
-    {
-        int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
-        return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-    }
-
-    static void WriteChunk(Stream stream, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        stream.Write(word);
-        var typeAndData = new byte[4 + data.Length];
-        System.Text.Encoding.ASCII.GetBytes(type, typeAndData);
-        data.CopyTo(typeAndData, 4);
-        stream.Write(typeAndData);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typeAndData));
-        stream.Write(word);
-    }
-
-    static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
-    {
-        uint c = (uint)n;
-        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        return c;
-    }).ToArray();
-
-    static uint Crc32(byte[] data)
-    {
-        uint c = 0xFFFFFFFFu;
-        foreach (var b in data) c = CrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
-        return c ^ 0xFFFFFFFFu;
     }
 }

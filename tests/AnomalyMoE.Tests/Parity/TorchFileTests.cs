@@ -32,7 +32,7 @@ public class TorchFileTests
         var back = TorchFile.LoadTensors(path);
         Assert.True(back["a"].allclose(a));
         back["a"].Dispose();
-        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp-*"));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp*"));
     }
 
     [Fact]

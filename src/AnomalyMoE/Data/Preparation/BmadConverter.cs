@@ -56,11 +56,11 @@ public sealed class BmadConverter : IDatasetConverter
                     if (!masks.TryGetValue(stem, out var mask)) throw new AnomalyMoEException($"{image} has no mask in {maskDir}.");
                     var imageTarget = Path.Combine(target, split, AnomalyDefect, stem + ".png");
                     Directory.CreateDirectory(Path.GetDirectoryName(imageTarget)!);
-                    ImageFiles.WriteOpaquePng(image, imageTarget);
+                    RasterFiles.WriteOpaquePng(image, imageTarget);
                     context.Summary.AddImage(Folder, category, split, AnomalyDefect);
                     var maskTarget = Path.Combine(target, gtFolder, AnomalyDefect, MvtecLayout.MaskName(stem));
                     Directory.CreateDirectory(Path.GetDirectoryName(maskTarget)!);
-                    ImageFiles.WriteBinaryMaskPng(maskTarget, ImageFiles.ReadMaskNonZero(mask));
+                    RasterFiles.WriteBinaryMaskPng(maskTarget, RasterFiles.ReadMaskNonZero(mask));
                     context.Summary.AddMask(Folder, category, split, AnomalyDefect);
                 }
             }
@@ -80,7 +80,7 @@ public sealed class BmadConverter : IDatasetConverter
         foreach (var image in ConversionContext.FilesIn(sourceDir, ".png"))
         {
             Directory.CreateDirectory(targetDir);
-            ImageFiles.WriteOpaquePng(image, Path.Combine(targetDir, Path.GetFileName(image)));
+            RasterFiles.WriteOpaquePng(image, Path.Combine(targetDir, Path.GetFileName(image)));
             context.Summary.AddImage(Folder, category, split, defect);
         }
     }

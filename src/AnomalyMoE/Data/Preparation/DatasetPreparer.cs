@@ -36,12 +36,10 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
     public const string DownloadsFolder = ".downloads", ExtractFolder = ".extract", StagingFolder = ".staging";
     const string ExtractedMarker = ".amoe-extracted";
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, IProgress<ProgressUpdate>? progress = null, CancellationToken cancel = default)
     {
         request.Validate();
-        var entry = DatasetCatalog.Find(request.Dataset);
+        var entry = KnownDatasets.Find(request.Dataset);
         var root = Path.GetFullPath(request.Root);
         var converter = entry.CreateConverter();
         var finals = converter.OutputFolders.Select(f => Path.Combine(root, f)).ToList();
@@ -102,12 +100,10 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
         converter.Convert(context);
         cancel.ThrowIfCancellationRequested();
 
-        var markerText = JsonSerializer.Serialize(new PreparedMarker(entry.Name, sourceName, checksum, DateTimeOffset.UtcNow, context.Summary), Json);
+        var markerText = JsonSerializer.Serialize(new PreparedMarker(entry.Name, sourceName, checksum, DateTimeOffset.UtcNow, context.Summary), JsonFiles.Options);
         foreach (var (folder, s) in staging)
         {
-            var tmp = Path.Combine(s, MarkerFile + ".tmp");
-            File.WriteAllText(tmp, markerText);
-            File.Move(tmp, Path.Combine(s, MarkerFile), overwrite: true);
+            AtomicFile.WriteText(Path.Combine(s, MarkerFile), markerText);
             Directory.Move(s, Path.Combine(root, folder));
         }
         TryDelete(Path.Combine(root, StagingFolder));
@@ -124,7 +120,7 @@ public sealed class DatasetPreparer(ResumableDownloader downloader, TextWriter l
     {
         try
         {
-            return JsonSerializer.Deserialize<PreparedMarker>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize<PreparedMarker>(File.ReadAllText(path), JsonFiles.Options)
                    ?? throw new InvalidDataException("empty marker");
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or NotSupportedException)

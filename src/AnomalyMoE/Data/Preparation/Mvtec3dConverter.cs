@@ -37,19 +37,19 @@ public sealed class Mvtec3dConverter : IDatasetConverter
                                   ?? throw new AnomalyMoEException($"{rgb} has no point cloud {Path.Combine(defectDir, "xyz", stem + ".tiff")}.");
                         var depthPath = Path.Combine(depthTarget, split, defect, stem + ".png");
                         Directory.CreateDirectory(Path.GetDirectoryName(depthPath)!);
-                        ImageFiles.WriteGray16Png(depthPath, DepthFromPointCloud.Convert(ImageFiles.ReadFloatTiffXyz(xyz)));
+                        RasterFiles.WriteGray16Png(depthPath, DepthFromPointCloud.Convert(RasterFiles.ReadFloatTiffXyz(xyz)));
                         context.Summary.AddImage(DepthFolder, name, split, defect);
                         context.Place(rgb, Path.Combine(rgbTarget, split, defect, stem + ".png"));
                         context.Summary.AddImage(RgbFolder, name, split, defect);
 
                         var gt = Path.Combine(defectDir, "gt", stem + ".png");
                         if (defect == MvtecLayout.Good || !File.Exists(gt)) continue;
-                        var mask = ImageFiles.ReadMaskNonZero(gt);
+                        var mask = RasterFiles.ReadMaskNonZero(gt);
                         foreach (var (target, dataset) in new[] { (rgbTarget, RgbFolder), (depthTarget, DepthFolder) })
                         {
                             var maskPath = Path.Combine(target, MvtecLayout.GroundTruth, defect, MvtecLayout.MaskName(stem));
                             Directory.CreateDirectory(Path.GetDirectoryName(maskPath)!);
-                            ImageFiles.WriteBinaryMaskPng(maskPath, mask);
+                            RasterFiles.WriteBinaryMaskPng(maskPath, mask);
                             context.Summary.AddMask(dataset, name, split, defect);
                         }
                     }
@@ -77,7 +77,7 @@ public static class DepthFromPointCloud
     public const int BorderWidth = 10;
     public const double PlaneDistance = 0.005;
 
-    public static GrayImage<ushort> Convert((int Width, int Height, float[] Xyz) cloud)
+    public static Raster<ushort> Convert((int Width, int Height, float[] Xyz) cloud)
     {
         var (w, h, xyz) = cloud;
         var valid = new bool[w * h];
@@ -112,7 +112,7 @@ public static class DepthFromPointCloud
             double t = max > min ? (xyz[3 * i + 2] - min) / (max - min) : 0.5;
             depth[i] = (ushort)(1 + Math.Round(t * 65534));
         }
-        return new GrayImage<ushort>(w, h, depth);
+        return new Raster<ushort>(w, h, depth);
     }
 
     readonly record struct Plane(double A, double B, double C);

@@ -42,7 +42,7 @@ public sealed class MvtecLocoConverter : IDatasetConverter
                     var union = UnionOf(regionMasks);
                     var unionPath = Path.Combine(target, MvtecLayout.GroundTruth, defect, MvtecLayout.MaskName(id));
                     Directory.CreateDirectory(Path.GetDirectoryName(unionPath)!);
-                    ImageFiles.WriteBinaryMaskPng(unionPath, union);
+                    RasterFiles.WriteBinaryMaskPng(unionPath, union);
                     context.Summary.AddMask(Folder, name, MvtecLayout.Test, defect);
                     foreach (var mask in regionMasks)
                         context.Place(mask, Path.Combine(target, MvtecLayout.GroundTruth, defect, id, Path.GetFileName(mask)));
@@ -52,13 +52,13 @@ public sealed class MvtecLocoConverter : IDatasetConverter
         }
     }
 
-    static GrayImage<bool> UnionOf(IReadOnlyList<string> masks)
+    static Raster<bool> UnionOf(IReadOnlyList<string> masks)
     {
-        var first = ImageFiles.ReadMaskNonZero(masks[0]);
+        var first = RasterFiles.ReadMaskNonZero(masks[0]);
         var union = (bool[])first.Pixels.Clone();
         foreach (var path in masks.Skip(1))
         {
-            var next = ImageFiles.ReadMaskNonZero(path);
+            var next = RasterFiles.ReadMaskNonZero(path);
             if (next.Width != first.Width || next.Height != first.Height)
                 throw new AnomalyMoEException($"{path} is {next.Width}×{next.Height} but {masks[0]} is {first.Width}×{first.Height}.");
             for (int i = 0; i < union.Length; i++) union[i] |= next.Pixels[i];

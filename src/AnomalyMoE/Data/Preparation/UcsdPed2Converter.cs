@@ -35,7 +35,7 @@ public sealed class UcsdPed2Converter : IDatasetConverter
             foreach (var frame in ConversionContext.FilesIn(clip, ".tif", ".tiff"))
             {
                 var name = $"{clipName}_{Path.GetFileNameWithoutExtension(frame)}.png";
-                ImageFiles.WriteGrayPng(Ensure(Path.Combine(category, MvtecLayout.Train, MvtecLayout.Good, name)), ImageFiles.ReadGrayTiff8(frame));
+                RasterFiles.WriteGrayPng(Ensure(Path.Combine(category, MvtecLayout.Train, MvtecLayout.Good, name)), RasterFiles.ReadGrayTiff8(frame));
                 context.Summary.AddImage(Folder, Category, MvtecLayout.Train, MvtecLayout.Good);
             }
             context.Report("convert Ped2", ++done, total);
@@ -53,15 +53,15 @@ public sealed class UcsdPed2Converter : IDatasetConverter
                 var frameStem = Path.GetFileNameWithoutExtension(frame);
                 if (!masks.TryGetValue(FrameKey(frameStem), out var maskPath))
                     throw new AnomalyMoEException($"{frame} has no mask in {gtDir}.");
-                var mask = ImageFiles.ReadMaskNonZero(maskPath);
+                var mask = RasterFiles.ReadMaskNonZero(maskPath);
                 var stem = $"{clipName}_{frameStem}";
                 bool anomalous = mask.Pixels.Any(p => p);
                 var defect = anomalous ? AnomalyDefect : MvtecLayout.Good;
-                ImageFiles.WriteGrayPng(Ensure(Path.Combine(category, MvtecLayout.Test, defect, stem + ".png")), ImageFiles.ReadGrayTiff8(frame));
+                RasterFiles.WriteGrayPng(Ensure(Path.Combine(category, MvtecLayout.Test, defect, stem + ".png")), RasterFiles.ReadGrayTiff8(frame));
                 context.Summary.AddImage(Folder, Category, MvtecLayout.Test, defect);
                 if (anomalous)
                 {
-                    ImageFiles.WriteBinaryMaskPng(Ensure(Path.Combine(category, MvtecLayout.GroundTruth, defect, MvtecLayout.MaskName(stem))), mask);
+                    RasterFiles.WriteBinaryMaskPng(Ensure(Path.Combine(category, MvtecLayout.GroundTruth, defect, MvtecLayout.MaskName(stem))), mask);
                     context.Summary.AddMask(Folder, Category, MvtecLayout.Test, defect);
                 }
             }

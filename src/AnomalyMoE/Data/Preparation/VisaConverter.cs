@@ -38,10 +38,10 @@ public sealed class VisaConverter : IDatasetConverter
                 if (string.IsNullOrEmpty(row.Mask)) throw new AnomalyMoEException($"{csvPath}: anomalous test image {row.Image} has no mask.");
                 var maskPath = Path.Combine(root, row.Mask);
                 if (!File.Exists(maskPath)) throw new AnomalyMoEException($"{csvPath} lists mask {row.Mask}, which is not in the archive.");
-                var mask = ImageFiles.ReadMaskNonZero(maskPath);
+                var mask = RasterFiles.ReadMaskNonZero(maskPath);
                 var target = Path.Combine(output, row.Object, MvtecLayout.GroundTruth, "bad", stem + ".png");
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                ImageFiles.WriteBinaryMaskPng(target, mask);
+                RasterFiles.WriteBinaryMaskPng(target, mask);
                 context.Summary.AddMask(Folder, row.Object, row.Split, defect);
             }
             if (++done % 100 == 0 || done == rows.Count) context.Report("convert VisA", done, rows.Count);

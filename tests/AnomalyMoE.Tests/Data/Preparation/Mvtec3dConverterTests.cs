@@ -60,7 +60,7 @@ public class Mvtec3dConverterTests
         using var dir = new TempDirectory();
         PreparationHarness.Prepare("mvtec-3d", dir.Combine("data"), MakeArchive(dir));
 
-        var depth = ImageFiles.ReadGray16Png(dir.Combine("data", "mvtec_ad_3d_depth", "bagel", "train", "good", "000.png"));
+        var depth = RasterFiles.ReadGray16Png(dir.Combine("data", "mvtec_ad_3d_depth", "bagel", "train", "good", "000.png"));
 
         Assert.Equal((W, H), (depth.Width, depth.Height));
         for (int y = 0; y < H; y++)
@@ -79,13 +79,13 @@ public class Mvtec3dConverterTests
     public void Sixteen_bit_png_round_trips()
     {
         using var dir = new TempDirectory();
-        var image = new GrayImage<ushort>(3, 2, [0, 1, 256, 65535, 4660, 22136]);
+        var image = new Raster<ushort>(3, 2, [0, 1, 256, 65535, 4660, 22136]);
         var path = dir.Combine("d.png");
 
-        ImageFiles.WriteGray16Png(path, image);
-        var back = ImageFiles.ReadGray16Png(path);
+        RasterFiles.WriteGray16Png(path, image);
+        var back = RasterFiles.ReadGray16Png(path);
 
         Assert.Equal(image.Pixels, back.Pixels);
-        Assert.Equal((3, 2), ImageFiles.ReadSize(path)); // a standard PNG other decoders read too
+        Assert.Equal((3, 2), RasterFiles.ReadSize(path)); // a standard PNG other decoders read too
     }
 }

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using AnomalyMoE.Synthetic;
+using AnomalyMoE.Imaging;
 using AnomalyMoE.Tests.Support;
 using SkiaSharp;
 
-namespace AnomalyMoE.Tests.Synthetic;
+namespace AnomalyMoE.Tests.Imaging;
 
-public class PngFilesTests
+public class PngCodecTests
 {
     /// <summary>
     /// An independent decoder in Python's standard library (zlib only): checks the signature, every chunk's
@@ -69,7 +69,7 @@ public class PngFilesTests
         var (width, height) = (7, 5);
         var values = Enumerable.Range(0, width * height).Select(i => (ushort)(i * 1871 % 65536)).ToArray();
         values[0] = 0; values[1] = 65535; values[2] = 256; values[3] = 255;
-        var decoded = DecodeWithPython(PngFiles.EncodeGray16(values, width, height));
+        var decoded = DecodeWithPython(PngCodec.EncodeGray16(values, width, height));
         Assert.Equal((7, 5, 16, 0), (decoded.Width, decoded.Height, decoded.Depth, decoded.Colour));
         Assert.Equal(values.Select(v => (int)v), decoded.Values);
     }
@@ -88,7 +88,7 @@ public class PngFilesTests
                 expected.AddRange([colour.Red, colour.Green, colour.Blue]);
             }
         }
-        var decoded = DecodeWithPython(PngFiles.EncodeRgb(bitmap));
+        var decoded = DecodeWithPython(PngCodec.EncodeRgb(bitmap));
         Assert.Equal((6, 4, 8, 2), (decoded.Width, decoded.Height, decoded.Depth, decoded.Colour));
         Assert.Equal(expected, decoded.Values);
     }
@@ -99,10 +99,10 @@ public class PngFilesTests
         using var bitmap = new SKBitmap(new SKImageInfo(3, 3, SKColorType.Rgba8888, SKAlphaType.Opaque));
         bitmap.Erase(new SKColor(10, 200, 30));
         bitmap.SetPixel(1, 2, new SKColor(250, 5, 128));
-        using var rgb = SKBitmap.Decode(PngFiles.EncodeRgb(bitmap));
+        using var rgb = SKBitmap.Decode(PngCodec.EncodeRgb(bitmap));
         Assert.Equal(new SKColor(250, 5, 128), rgb.GetPixel(1, 2));
         Assert.Equal(new SKColor(10, 200, 30), rgb.GetPixel(0, 0));
-        using var mask = SKBitmap.Decode(PngFiles.EncodeGray8([0, 255, 0, 0, 0, 0, 255, 0, 0], 3));
+        using var mask = SKBitmap.Decode(PngCodec.EncodeGray8([0, 255, 0, 0, 0, 0, 255, 0, 0], 3, 3));
         Assert.Equal(SKColorType.Gray8, mask.ColorType);
         Assert.Equal(255, mask.GetPixel(1, 0).Red);
         Assert.Equal(0, mask.GetPixel(0, 0).Red);
@@ -111,18 +111,23 @@ public class PngFilesTests
     [Fact]
     public void WrongValueCountIsRejectedWithTheExpectedSize()
     {
-        var error = Assert.Throws<ArgumentException>(() => PngFiles.EncodeGray16(new ushort[5], 2, 2));
+        var error = Assert.Throws<ArgumentException>(() => PngCodec.EncodeGray16(new ushort[5], 2, 2));
         Assert.Contains("4", error.Message);
     }
 
     [Fact]
-    public void AtomicWriteLeavesOnlyTheTarget()
+    public void SixteenBitDecoderReadsBackWhatTheEncoderWrote()
     {
-        using var temp = new TempDirectory();
-        var path = temp.Combine("sub", "file.bin");
-        PngFiles.WriteAtomically(path, [1, 2, 3]);
-        PngFiles.WriteAtomically(path, [4, 5]);
-        Assert.Equal([4, 5], File.ReadAllBytes(path));
-        Assert.Single(Directory.GetFiles(temp.Combine("sub")));
+        ushort[] values = [0, 1, 256, 65535, 4660, 22136];
+        var image = PngCodec.DecodeSixteenBit(PngCodec.EncodeGray16(values, 3, 2));
+        Assert.Equal((3, 2, 1), (image.Width, image.Height, image.Channels));
+        Assert.Equal(values, image.Samples);
+    }
+
+    [Fact]
+    public void SixteenBitDecoderRejectsAnEightBitFile()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => PngCodec.DecodeSixteenBit(PngCodec.EncodeGray8([1, 2, 3, 4], 2, 2)));
+        Assert.Contains("8 bits", error.Message);
     }
 }

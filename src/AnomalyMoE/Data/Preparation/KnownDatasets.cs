@@ -22,7 +22,7 @@ public sealed record DatasetEntry(
 /// hand-fetched archive with <c>--from-archive</c>. Checksums and sizes are those published with anomalib's
 /// dataset modules or recorded by users of the same archives.
 /// </summary>
-public static class DatasetCatalog
+public static class KnownDatasets
 {
     public static IReadOnlyList<DatasetEntry> All { get; } =
     [
