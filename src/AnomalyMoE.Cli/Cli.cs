@@ -11,6 +11,7 @@ public static class Cli
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
         root.Subcommands.Add(Commands.MetricsCommand.Create());
         root.Subcommands.Add(Commands.BenchCommand.Create());
+        root.Subcommands.Add(Commands.SynthCommand.Create());
         return root;
     }
 
