@@ -12,6 +12,7 @@ public static class Cli
         root.Subcommands.Add(Commands.MetricsCommand.Create());
         root.Subcommands.Add(Commands.BenchCommand.Create());
         root.Subcommands.Add(Commands.SynthCommand.Create());
+        root.Subcommands.Add(Commands.VerifyParityCommand.Create());
         return root;
     }
 
