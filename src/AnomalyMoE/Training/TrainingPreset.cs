@@ -110,12 +110,28 @@ public static class TrainingPresets
         "Larger CPU run: ResNet18 tokens at 224 px, 3/3/3 experts, top-3, 4-block patch decoders, 600 iterations of batch 6.",
         experts: 3, topK: 3, decoderDepth: 4, iterations: 600, batchSize: 6);
 
+    /// <summary>
+    /// Smoke-test size: cpu-tiny's model at 64 px (4×4 token grid), batch 2, 100 iterations — seconds, not minutes; for tests
+    /// and for checking a pipeline end to end, not for accuracy.
+    /// </summary>
+    public static TrainingPreset Micro { get; } = CpuPreset("micro",
+        "Smoke tests: cpu-tiny's model on 64-px images, batch 2, 100 iterations.",
+        experts: 2, topK: 2, decoderDepth: 2, iterations: 100, batchSize: 2) with
+    {
+        Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
+        ComponentMasks = ComponentMaskOptions.Reference with { PatchesPerImage = 16 },
+        PatchCore = PatchCoreOptions.Default with { MaxBankSize = 256 },
+        CheckpointEvery = 50,
+        EvaluationBatchSize = 4,
+    };
+
     /// <summary>Every preset by name.</summary>
     public static IReadOnlyDictionary<string, TrainingPreset> All { get; } = new Dictionary<string, TrainingPreset>(StringComparer.Ordinal)
     {
         [Paper.Name] = Paper,
         [CpuTiny.Name] = CpuTiny,
         [CpuSmall.Name] = CpuSmall,
+        [Micro.Name] = Micro,
     };
 
     /// <summary>The preset of that name; the error lists the known names.</summary>
@@ -136,7 +152,7 @@ public static class TrainingPresets
             GlobalExperts = experts,
             ComponentExperts = experts,
             Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, DecoderGroups: decoderGroups),
-            Global = new GlobalExpertOptions(width, [8, 16, 32], [32, 64]),
+            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]),
             Component = new ComponentExpertOptions(width, HiddenWidth: 128, MiddleWidth: 32, BottleneckWidth: 32),
             Router = new RouterOptions(Hidden: 64, TopK: topK),
             TapLayers = [0, 1],

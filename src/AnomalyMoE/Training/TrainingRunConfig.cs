@@ -93,6 +93,7 @@ public sealed record TrainingRunConfig
         {
             Model = model,
             Iterations = Iterations ?? preset.Iterations,
+            WarmupIterations = Iterations is { } n ? Math.Min(preset.WarmupIterations, Math.Max(0, n - 1)) : preset.WarmupIterations,
             BatchSize = BatchSize ?? preset.BatchSize,
         }).Validate();
     }
