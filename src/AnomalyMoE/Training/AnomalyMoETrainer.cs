@@ -164,12 +164,26 @@ public static class AnomalyMoETrainer
             JitteredTokens = jitteredTokens,
         };
 
-        double lr = schedule.At(iteration);
-        optimizer.LearningRate = lr;
+        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random);
+        if (componentMasks is not null)
+            foreach (var m in componentMasks) m.Dispose();
+        return values;
+    }
+
+    /// <summary>
+    /// The optimisation of one batch (train.py loop body): the main step on reconstruction + EIR + ESB with gradient
+    /// clipping and StableAdamW at <paramref name="learningRate"/>, then — when EIR is on — the estimators' step on a
+    /// gradient-free forward pass. Returns the learning rate and every loss component.
+    /// </summary>
+    public static Dictionary<string, double> Step(AnomalyMoEModel model, ExpertInformationRepulsion eir, AnomalyMoEInput input,
+        StableAdamW optimizer, Adam estimatorOptimizer, double learningRate, Random random)
+    {
+        var options = model.Options;
+        optimizer.LearningRate = learningRate;
         model.train();
         eir.eval();
         optimizer.ZeroGrad();
-        var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["lr"] = lr };
+        var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["lr"] = learningRate };
         using (var output = model.forward(input))
         using (var terms = AnomalyMoELoss.Compute(output, options, options.Objectives.UseEir ? eir : null, random))
         {
@@ -200,8 +214,6 @@ public static class AnomalyMoETrainer
                 values["estimator"] = estimatorLoss.item<float>();
             }
         }
-        if (componentMasks is not null)
-            foreach (var m in componentMasks) m.Dispose();
         return values;
     }
 
