@@ -99,16 +99,16 @@ public static class TrainingPresets
 
     /// <summary>
     /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, top-2,
-    /// two-block patch decoders with a 384-wide bottleneck, narrow global and component experts, batch 4.
+    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, narrow global and component experts, batch 2.
     /// </summary>
     public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
-        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, top-2, 2-block patch decoders, 240 iterations of batch 4.",
-        experts: 2, topK: 2, decoderDepth: 2, iterations: 240, batchSize: 4);
+        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, top-2, 2-block patch decoders, 240 iterations of batch 2.",
+        experts: 2, topK: 2, decoderDepth: 2, iterations: 240, batchSize: 2);
 
-    /// <summary>cpu-tiny with more capacity: 3/3/3 experts, top-3, 4-block decoders, 600 iterations of batch 6.</summary>
+    /// <summary>cpu-tiny with more capacity: 3/3/3 experts, top-3, 4-block decoders, 600 iterations of batch 4.</summary>
     public static TrainingPreset CpuSmall { get; } = CpuPreset("cpu-small",
-        "Larger CPU run: ResNet18 tokens at 224 px, 3/3/3 experts, top-3, 4-block patch decoders, 600 iterations of batch 6.",
-        experts: 3, topK: 3, decoderDepth: 4, iterations: 600, batchSize: 6);
+        "Larger CPU run: ResNet18 tokens at 224 px, 3/3/3 experts, top-3, 4-block patch decoders, 600 iterations of batch 4.",
+        experts: 3, topK: 3, decoderDepth: 4, iterations: 600, batchSize: 4);
 
     /// <summary>
     /// Smoke-test size: cpu-tiny's model at 64 px (4×4 token grid), batch 2, 100 iterations — seconds, not minutes; for tests
@@ -151,7 +151,7 @@ public static class TrainingPresets
             PatchExperts = experts,
             GlobalExperts = experts,
             ComponentExperts = experts,
-            Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, DecoderGroups: decoderGroups),
+            Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
             Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]),
             Component = new ComponentExpertOptions(width, HiddenWidth: 128, MiddleWidth: 32, BottleneckWidth: 32),
             Router = new RouterOptions(Hidden: 64, TopK: topK),
