@@ -102,8 +102,8 @@ public static class TrainingPresets
     /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, narrow global and component experts, batch 2.
     /// </summary>
     public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
-        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, top-2, 2-block patch decoders, 240 iterations of batch 2.",
-        experts: 2, topK: 2, decoderDepth: 2, iterations: 240, batchSize: 2);
+        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, top-2, 2-block patch decoders, 160 iterations of batch 2.",
+        experts: 2, topK: 2, decoderDepth: 2, iterations: 160, batchSize: 2);
 
     /// <summary>cpu-tiny with more capacity: 3/3/3 experts, top-3, 4-block decoders, 600 iterations of batch 4.</summary>
     public static TrainingPreset CpuSmall { get; } = CpuPreset("cpu-small",

@@ -15,17 +15,18 @@ public class AnomalyMoETrainerTests(EngineFixture fixture)
         return checkpoint.Section("model").ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());
     }
 
+    // 10 + 10 against 20 iterations (the property is the same as 50 + 50 against 100, at a fifth of the CPU time).
     [Fact]
     public void ResumingAfterAnInterruptionGivesTheSameWeightsAsAnUninterruptedRun()
     {
         var straight = new RunDirectory(fixture.NewRunFolder());
-        AnomalyMoETrainer.Train(straight, Config(100), new TrainingSettings(DeviceChoice.Cpu));
+        AnomalyMoETrainer.Train(straight, Config(20), new TrainingSettings(DeviceChoice.Cpu));
 
         var split = new RunDirectory(fixture.NewRunFolder());
-        var first = AnomalyMoETrainer.Train(split, Config(100), new TrainingSettings(DeviceChoice.Cpu, StopAfter: 50));
-        Assert.Equal(50, first.CompletedIterations);
-        var second = AnomalyMoETrainer.Train(split, Config(100), new TrainingSettings(DeviceChoice.Cpu, Resume: true));
-        Assert.Equal((50, 100), (second.StartIteration, second.CompletedIterations));
+        var first = AnomalyMoETrainer.Train(split, Config(20), new TrainingSettings(DeviceChoice.Cpu, StopAfter: 10));
+        Assert.Equal(10, first.CompletedIterations);
+        var second = AnomalyMoETrainer.Train(split, Config(20), new TrainingSettings(DeviceChoice.Cpu, Resume: true));
+        Assert.Equal((10, 20), (second.StartIteration, second.CompletedIterations));
 
         var a = Weights(straight);
         var b = Weights(split);
