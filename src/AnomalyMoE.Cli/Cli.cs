@@ -14,6 +14,11 @@ public static class Cli
         root.Subcommands.Add(Commands.BenchCommand.Create());
         root.Subcommands.Add(Commands.SynthCommand.Create());
         root.Subcommands.Add(Commands.VerifyParityCommand.Create());
+        root.Subcommands.Add(Commands.TrainCommand.Create());
+        root.Subcommands.Add(Commands.TestCommand.Create());
+        root.Subcommands.Add(Commands.PredictCommand.Create());
+        root.Subcommands.Add(Commands.AblateCommand.Create());
+        root.Subcommands.Add(Commands.QuickstartCommand.Create());
         return root;
     }
 

@@ -13,6 +13,8 @@ public static class BenchCommand
         command.Subcommands.Add(CreateMetrics());
         command.Subcommands.Add(BenchResNetCommand.Create());
         command.Subcommands.Add(BenchEncoderCommand.Create());
+        command.Subcommands.Add(BenchTrainingCommands.CreateStep());
+        command.Subcommands.Add(BenchTrainingCommands.CreateTrain());
         return command;
     }
 

@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using AnomalyMoE.Evaluation;
+using AnomalyMoE.Runtime;
+using AnomalyMoE.Synthetic;
+using AnomalyMoE.Training;
+
+namespace AnomalyMoE.Cli.Commands;
+
+/// <summary>
+/// <c>amoe quickstart [--out DIR]</c>: synthesises a small version of all five families, trains <c>cpu-tiny</c> on all of them
+/// at once, evaluates it beside the PatchCore baseline, writes a Markdown report with figures and prints the table.
+/// </summary>
+public static class QuickstartCommand
+{
+    public const int DefaultSize = 160;
+    public const int DefaultTrain = 16;
+    public const int DefaultTest = 20;
+
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "output folder (data/, run/, patchcore/, quickstart.md)", DefaultValueFactory = _ => "amoe-quickstart" };
+        var iters = new Option<int?>("--iters") { Description = "training iterations (default: cpu-tiny's)" };
+        var size = new Option<int>("--size") { Description = "synthetic image side in pixels", DefaultValueFactory = _ => DefaultSize };
+        var train = new Option<int>("--train") { Description = "synthetic training images per category", DefaultValueFactory = _ => DefaultTrain };
+        var test = new Option<int>("--test") { Description = "synthetic test images per category", DefaultValueFactory = _ => DefaultTest };
+        var baseline = new Option<bool>("--no-baseline") { Description = "skip the PatchCore baseline" };
+        var device = CommandSupport.DeviceOption();
+        var quiet = CommandSupport.QuietOption();
+        var command = new Command("quickstart", "Synthesise all five families, train cpu-tiny on them together, evaluate beside PatchCore, write a report with figures.")
+        {
+            output, iters, size, train, test, baseline, device, quiet,
+        };
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            var outDir = Path.GetFullPath(parse.GetRequiredValue(output));
+            var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
+            bool quietValue = parse.GetValue(quiet);
+            var clock = Stopwatch.StartNew();
+            var timings = new List<(string Step, double Seconds)>();
+            void Mark(string step)
+            {
+                timings.Add((step, clock.Elapsed.TotalSeconds - timings.Sum(t => t.Seconds)));
+            }
+
+            var synth = new SynthOptions(SyntheticFamilies.Names, Seed: 0, Size: parse.GetValue(size), TrainPerCategory: parse.GetValue(train), TestPerCategory: parse.GetValue(test));
+            synth.Validate();
+            var dataDir = Path.Combine(outDir, "data");
+            var summary = CommandSupport.WithProgress(quietValue, stderr, progress => SyntheticBenchmark.Generate(synth, dataDir, progress));
+            stderr.WriteLine($"synthesised {summary.Images} images in {summary.Elapsed.TotalSeconds:F1} s");
+            Mark("synthesise");
+
+            var roots = CommandSupport.ParseData(string.Join(',', SyntheticFamilies.Names.Select(f => Path.Combine(dataDir, f))), null);
+            var config = new TrainingRunConfig { Preset = TrainingPresets.CpuTiny.Name, Data = roots, Iterations = parse.GetValue(iters) };
+            var run = new RunDirectory(Path.Combine(outDir, "run"));
+            var training = TrainCommand.Execute(run, config, new TrainingSettings(deviceChoice), quietValue, stdout, stderr);
+            if (training is { Interrupted: true }) return 130;
+            Mark("train AnomalyMoE");
+            var report = TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 2, quietValue, stderr);
+            Mark("evaluate AnomalyMoE");
+
+            EvaluationReport? patchcore = null;
+            if (!parse.GetValue(baseline))
+            {
+                var pcRun = new RunDirectory(Path.Combine(outDir, "patchcore"));
+                TrainCommand.Execute(pcRun, config with { Method = DetectionMethod.PatchCore }, new TrainingSettings(deviceChoice), quietValue, stdout, stderr);
+                patchcore = TestCommand.Execute(pcRun, roots, pcRun.ReportsDirectory, deviceChoice, 0, quietValue, stderr);
+                Mark("PatchCore baseline");
+            }
+
+            Charts.TryLossCurve(run.LossLogPath, Path.Combine(outDir, "loss.png"), stderr);
+            var labels = report.Categories.Select(c => c.Metrics.Category).ToArray();
+            Charts.TryBars(Path.Combine(outDir, "image_auroc.png"), "Image AUROC per category", labels,
+                ("AnomalyMoE (cpu-tiny)", report.Categories.Select(c => c.Metrics.ImageAuroc).ToArray()),
+                patchcore is null ? null : ("PatchCore", labels.Select(l => patchcore.Categories.First(c => c.Metrics.Category == l).Metrics.ImageAuroc).ToArray()), stderr);
+            Mark("figures");
+            var markdown = Markdown(report, patchcore, training, synth, timings, clock.Elapsed);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "quickstart.md"), markdown);
+            stdout.Write(EvaluationReportWriter.MetricsTable(report));
+            if (patchcore is not null)
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"PatchCore baseline mean: image AUROC {patchcore.Mean.ImageAuroc:0.000}, pixel AUROC {patchcore.Mean.PixelAuroc:0.000}"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"quickstart finished in {clock.Elapsed.TotalMinutes:F1} min; report {Path.Combine(outDir, "quickstart.md")}"));
+            return 0;
+        });
+        return command;
+    }
+
+    static string F(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "–";
+
+    static string Markdown(EvaluationReport report, EvaluationReport? patchcore, TrainingResult? training, SynthOptions synth,
+        IReadOnlyList<(string Step, double Seconds)> timings, TimeSpan total)
+    {
+        var sb = new StringBuilder("# AnomalyMoE quickstart\n\n");
+        sb.Append(string.Create(CultureInfo.InvariantCulture,
+            $"One `cpu-tiny` model trained on all five synthetic families at once ({synth.TrainPerCategory} training and {synth.TestPerCategory} test images per category, {synth.Size} px), evaluated per category. Total time {total.TotalMinutes:F1} min.\n\n"));
+        sb.Append("## AnomalyMoE (cpu-tiny)\n\n").Append(EvaluationReportWriter.MetricsTable(report)).Append('\n');
+        if (patchcore is not null)
+        {
+            sb.Append("## Beside the PatchCore baseline (same encoder, same map post-processing)\n\n| method | image AUROC | image AP | image F1-max | pixel AUROC | pixel AP | pixel F1-max | AUPRO |\n|---|---|---|---|---|---|---|---|\n");
+            sb.Append("| AnomalyMoE | ").AppendJoin(" | ", EvaluationReportWriter.Values(report.Mean).Select(F)).Append(" |\n");
+            sb.Append("| PatchCore | ").AppendJoin(" | ", EvaluationReportWriter.Values(patchcore.Mean).Select(F)).Append(" |\n\n");
+        }
+        sb.Append("## Image AUROC by anomaly level (mean over categories)\n\n| method | ").AppendJoin(" | ", DetectorEvaluation.Levels).Append(" |\n|---|")
+          .Append(string.Concat(DetectorEvaluation.Levels.Select(_ => "---|"))).Append('\n');
+        sb.Append("| AnomalyMoE | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(report.LevelMeans[l]))).Append(" |\n");
+        if (patchcore is not null) sb.Append("| PatchCore | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(patchcore.LevelMeans[l]))).Append(" |\n");
+        sb.Append("\n## Figures\n\n![training loss](loss.png)\n\n![image AUROC per category](image_auroc.png)\n\n");
+        sb.Append("Per-category level breakdown, routing statistics and overlays: [run/reports/report.md](run/reports/report.md).\n\n");
+        sb.Append("## Time\n\n| step | seconds |\n|---|---|\n");
+        foreach (var (step, seconds) in timings) sb.Append(string.Create(CultureInfo.InvariantCulture, $"| {step} | {seconds:F1} |\n"));
+        if (training is not null)
+            sb.Append(string.Create(CultureInfo.InvariantCulture,
+                $"\nTraining: {training.CompletedIterations} iterations, {training.ImagesPerSecond:F1} images/s, peak RSS {training.PeakWorkingSetBytes / 1048576.0:F0} MiB.\n"));
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,276 @@
+using AnomalyMoE.Baselines;
+using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Experts;
+using AnomalyMoE.Maps;
+using AnomalyMoE.Model;
+using AnomalyMoE.Parity;
+using AnomalyMoE.Runtime;
+using AnomalyMoE.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnomalyMoE.Evaluation;
+
+/// <summary>
+/// What a detector produced for one evaluated set (a category, or a list of images): fused and smoothed maps
+/// <c>[N,1,R,R]</c> on the CPU, image scores, and per image which experts the router selected (empty for the baseline).
+/// </summary>
+public sealed class SetPredictions(IReadOnlyList<ImageRecord> records, Tensor maps, float[] scores, float[][] routingMask) : IDisposable
+{
+    public IReadOnlyList<ImageRecord> Records { get; } = records;
+    public Tensor Maps { get; } = maps;
+    public float[] Scores { get; } = scores;
+    public float[][] RoutingMask { get; } = routingMask;
+
+    public void Dispose() => Maps.Dispose();
+}
+
+/// <summary>A trained detector that maps a set of images to anomaly maps and scores.</summary>
+public interface IAnomalyDetector : IDisposable
+{
+    /// <summary><c>anomalymoe</c> or <c>patchcore</c>.</summary>
+    string Method { get; }
+
+    /// <summary>Expert names in routing order (<c>patch_0</c>, …); empty for detectors without experts.</summary>
+    IReadOnlyList<string> ExpertNames { get; }
+
+    TrainingPreset Preset { get; }
+
+    /// <summary>Maps and scores of <paramref name="records"/> (all of one category), normalised over this set.</summary>
+    SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Opens the detector a run folder holds.</summary>
+public static class Detectors
+{
+    /// <summary>
+    /// The trained detector of a run: the AnomalyMoE model from <c>checkpoints/last.ckpt</c>, or the PatchCore memory banks.
+    /// Component segmenters (and banks) for categories of <paramref name="categories"/> that the run lacks are fitted on
+    /// those categories' training images and cached in the run.
+    /// </summary>
+    public static IAnomalyDetector Open(RunDirectory run, IEnumerable<CategoryInfo> categories, DeviceChoice deviceChoice,
+        IProgress<ProgressUpdate>? progress = null)
+    {
+        TorchRuntime.EnsureLoaded();
+        var config = run.ReadConfig();
+        var preset = config.ResolvePreset();
+        var device = TorchRuntime.Resolve(deviceChoice);
+        var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device);
+        try
+        {
+            if (config.Method == DetectionMethod.PatchCore)
+                return PatchCoreDetector.FitOrLoad(run, preset, encoder, categories, device, progress);
+            if (!File.Exists(run.LastCheckpointPath))
+                throw new AnomalyMoEException($"Run '{run.Root}' has no checkpoint ({run.LastCheckpointPath}); train it first.");
+            var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, categories, encoder, preset, device, progress);
+            var model = new AnomalyMoEModel(preset.Model, null);
+            using (var checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath))
+                AnomalyMoETrainer.CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
+            model.to(device);
+            model.eval();
+            return new AnomalyMoEDetector(preset, model, encoder, masks, device);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>AnomalyMoE inference: per-level maps of every image, then fusion over the whole set (reference test.py).</summary>
+public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel model, IFeatureEncoder encoder, ComponentMaskSet masks, Device device) : IAnomalyDetector
+{
+    public string Method => "anomalymoe";
+    public TrainingPreset Preset => preset;
+    public AnomalyMoEModel Model => model;
+
+    public IReadOnlyList<string> ExpertNames { get; } =
+        Enumerable.Range(0, preset.Model.PatchExperts).Select(i => $"patch_{i}")
+            .Concat(Enumerable.Range(0, preset.Model.GlobalExperts).Select(i => $"global_{i}"))
+            .Concat(Enumerable.Range(0, preset.Model.ComponentExperts).Select(i => $"component_{i}")).ToArray();
+
+    public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var o = preset.Model;
+        var loader = new ImageBatchLoader(records, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: o.GlobalExperts > 0));
+        var patch = new List<Tensor>();
+        var global = new List<Tensor>();
+        var component = new List<Tensor>();
+        var weights = new List<Tensor>();
+        var selected = new List<float[]>();
+        int done = 0;
+        try
+        {
+            using var noGrad = no_grad();
+            model.eval();
+            foreach (var batch in loader.Batches(cancellationToken))
+            {
+                using (batch)
+                using (var scope = NewDisposeScope())
+                {
+                    var images = batch.Images.to(device);
+                    using var tokens = encoder.Encode(images, o.TapLayers);
+                    var componentMasks = o.ComponentExperts > 0 ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3]) : null;
+                    var globalView = batch.Jittered is { } j ? AnomalyMoETrainer.GlobalView(j.to(device), preset) : null;
+                    using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens });
+                    using var levels = model.LevelMaps(output, images.shape[2], images.shape[3]);
+                    if (levels.Patch is { } p) patch.Add(p.cpu().DetachFromDisposeScope());
+                    if (levels.Global is { } g) global.Add(g.cpu().DetachFromDisposeScope());
+                    if (levels.Component is { } c) component.Add(c.cpu().DetachFromDisposeScope());
+                    weights.Add(output.Routing.Weights.cpu().DetachFromDisposeScope());
+                    using var mask = output.Routing.Mask.cpu().to_type(ScalarType.Float32);
+                    for (int b = 0; b < batch.Count; b++) selected.Add(mask[b].data<float>().ToArray());
+                    if (componentMasks is not null) foreach (var m in componentMasks) m.Dispose();
+                }
+                done += batch.Count;
+                progress.Report("evaluate", done, records.Count);
+            }
+            using var levelSet = new LevelMapSet(Cat(patch), Cat(global), Cat(component));
+            using var allWeights = cat(weights, 0);
+            using var fused = model.Fuse(levelSet, allWeights);
+            return new SetPredictions(records, fused.Smoothed.cpu().detach().clone(), fused.Scores.cpu().data<float>().ToArray(), selected.ToArray());
+        }
+        finally
+        {
+            foreach (var t in patch.Concat(global).Concat(component).Concat(weights)) t.Dispose();
+        }
+    }
+
+    static Tensor? Cat(List<Tensor> parts) => parts.Count == 0 ? null : cat(parts, 0);
+
+    public void Dispose()
+    {
+        model.Dispose();
+        masks.Dispose();
+        encoder.Dispose();
+    }
+}
+
+/// <summary>
+/// The PatchCore-style baseline in the same engine: per category a greedy-coreset memory bank of training patch features
+/// (the mean of the tapped token maps, as the component level uses); a patch's score is its distance to the nearest bank
+/// feature; maps go through the same fusion post-processing (normalise over the set, resize, Gaussian blur, top-1 % score).
+/// </summary>
+public sealed class PatchCoreDetector : IAnomalyDetector
+{
+    readonly Dictionary<string, PatchCoreMemoryBank> banks;
+    readonly IFeatureEncoder encoder;
+    readonly Device device;
+
+    PatchCoreDetector(TrainingPreset preset, Dictionary<string, PatchCoreMemoryBank> banks, IFeatureEncoder encoder, Device device)
+    {
+        Preset = preset;
+        this.banks = banks;
+        this.encoder = encoder;
+        this.device = device;
+    }
+
+    public string Method => "patchcore";
+    public TrainingPreset Preset { get; }
+    public IReadOnlyList<string> ExpertNames { get; } = [];
+
+    /// <summary>Loads each category's bank from <c>patchcore/</c> or builds it from the category's training images.</summary>
+    public static PatchCoreDetector FitOrLoad(RunDirectory run, TrainingPreset preset, IFeatureEncoder encoder, IEnumerable<CategoryInfo> categories,
+        Device device, IProgress<ProgressUpdate>? progress = null)
+    {
+        Directory.CreateDirectory(run.PatchCoreDirectory);
+        var banks = new Dictionary<string, PatchCoreMemoryBank>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var category in categories)
+            {
+                var path = Path.Combine(run.PatchCoreDirectory, category.Key.Replace('/', '_') + ".pth");
+                if (File.Exists(path))
+                {
+                    var loaded = TorchFile.LoadTensors(path);
+                    banks[category.Key] = PatchCoreMemoryBank.FromTensor(loaded["bank"]);
+                    foreach (var t in loaded.Values) t.Dispose();
+                    continue;
+                }
+                var train = category.Train.ToList();
+                if (train.Count == 0) throw new AnomalyMoEException($"Category '{category.Key}' has no training images for its memory bank.");
+                var loader = new ImageBatchLoader(train, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: false));
+                var rows = new List<Tensor>();
+                try
+                {
+                    foreach (var batch in loader.Batches())
+                    {
+                        using (batch)
+                        using (var scope = NewDisposeScope())
+                        {
+                            using var tokens = encoder.Encode(batch.Images.to(device), preset.Model.TapLayers);
+                            var map = FeatureMap(tokens, encoder.Info.PrefixTokens);
+                            rows.Add(map.permute(0, 2, 3, 1).reshape(-1, map.shape[1]).cpu().DetachFromDisposeScope());
+                        }
+                    }
+                    using var features = cat(rows, 0);
+                    var bank = PatchCoreMemoryBank.Build(features, preset.PatchCore, progress);
+                    TorchFile.SaveTensors(new Dictionary<string, Tensor> { ["bank"] = bank.Bank }, path);
+                    banks[category.Key] = bank;
+                }
+                finally
+                {
+                    foreach (var r in rows) r.Dispose();
+                }
+            }
+        }
+        catch
+        {
+            foreach (var b in banks.Values) b.Dispose();
+            throw;
+        }
+        return new PatchCoreDetector(preset, banks, encoder, device);
+    }
+
+    /// <summary>Number of bank features per category.</summary>
+    public IReadOnlyDictionary<string, long> BankSizes => banks.ToDictionary(kv => kv.Key, kv => kv.Value.Bank.shape[0]);
+
+    static Tensor FeatureMap(EncoderOutput tokens, int prefixTokens) =>
+        ComponentFeatures.MeanTokenMap(tokens.Layers, prefixTokens, tokens.GridH, tokens.GridW);
+
+    public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (records.Count == 0) throw new AnomalyMoEException("No images to evaluate.");
+        var key = $"{records[0].Dataset}/{records[0].Category}";
+        if (!banks.TryGetValue(key, out var bank)) throw new AnomalyMoEException($"The PatchCore run has no memory bank for category '{key}'.");
+        var loader = new ImageBatchLoader(records, Preset.Transform, new BatchLoaderOptions(Preset.EvaluationBatchSize, WithJitter: false));
+        var maps = new List<Tensor>();
+        int done = 0;
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var batch in loader.Batches(cancellationToken))
+            {
+                using (batch)
+                using (var scope = NewDisposeScope())
+                {
+                    var images = batch.Images.to(device);
+                    using var tokens = encoder.Encode(images, Preset.Model.TapLayers);
+                    var map = FeatureMap(tokens, encoder.Info.PrefixTokens);
+                    var queries = map.permute(0, 2, 3, 1).reshape(-1, map.shape[1]).cpu();
+                    var distances = bank.Score(queries).reshape(map.shape[0], 1, map.shape[2], map.shape[3]);
+                    maps.Add(LevelMaps.ToImage(distances, images.shape[2], images.shape[3]).DetachFromDisposeScope());
+                }
+                done += batch.Count;
+                progress.Report("evaluate", done, records.Count);
+            }
+            using var all = cat(maps, 0);
+            using var ones = torch.ones(all.shape[0], 1);
+            using var fused = MapFusion.Fuse(all, null, null, ones, 1, 0, 0);
+            return new SetPredictions(records, fused.Smoothed.detach().clone(), fused.Scores.data<float>().ToArray(), records.Select(_ => Array.Empty<float>()).ToArray());
+        }
+        finally
+        {
+            foreach (var m in maps) m.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in banks.Values) b.Dispose();
+        banks.Clear();
+        encoder.Dispose();
+    }
+}

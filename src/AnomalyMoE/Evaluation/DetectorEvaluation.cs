@@ -1,0 +1,110 @@
+using AnomalyMoE.Data;
+using AnomalyMoE.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnomalyMoE.Evaluation;
+
+/// <summary>Image AUROC of one anomaly level: the category's normal images against its anomalies of that level.</summary>
+public sealed record LevelResult(string Level, double? ImageAuroc, int AnomalousImages);
+
+/// <summary>Everything measured on one category.</summary>
+/// <param name="Metrics">Image and (when masks exist) pixel metrics.</param>
+/// <param name="RoutingFrequency">Per expert (routing order), the fraction of the category's images that selected it.</param>
+public sealed record CategoryEvaluation(CategoryMetrics Metrics, int TestImages, int AnomalousImages, IReadOnlyList<LevelResult> Levels,
+    IReadOnlyList<double> RoutingFrequency);
+
+/// <summary>The evaluation of a detector on a set of categories.</summary>
+/// <param name="LevelMeans">Per anomaly level, the mean over categories that have that level of the level's image AUROC.</param>
+/// <param name="RoutingOverall">Per expert, the fraction of all evaluated images that selected it.</param>
+/// <param name="Overlays">Overlay PNG files written (relative to the report folder).</param>
+public sealed record EvaluationReport(string Method, string Preset, IReadOnlyList<string> ExpertNames, IReadOnlyList<CategoryEvaluation> Categories,
+    CategoryMetrics Mean, IReadOnlyDictionary<string, double?> LevelMeans, IReadOnlyList<double> RoutingOverall, IReadOnlyList<string> Overlays);
+
+/// <summary>
+/// Evaluates a detector category by category (each category is one evaluated set: its maps are normalised together, as
+/// test.py does per class), with a breakdown by anomaly level and routing statistics, and writes the reports.
+/// </summary>
+public static class DetectorEvaluation
+{
+    /// <summary>The anomalous levels reported (metadata.csv <c>level</c>).</summary>
+    public static IReadOnlyList<string> Levels { get; } = [AnomalyLevels.Structural, AnomalyLevels.Component, AnomalyLevels.Logical];
+
+    public static EvaluationReport Evaluate(IAnomalyDetector detector, IEnumerable<CategoryInfo> categories, string? reportDirectory = null,
+        int overlaysPerSide = 2, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var results = new List<CategoryEvaluation>();
+        var overlays = new List<string>();
+        var routingSum = new double[detector.ExpertNames.Count];
+        long routedImages = 0;
+        var list = categories.ToList();
+        int index = 0;
+        foreach (var category in list)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var test = category.Test.ToList();
+            if (test.Count == 0) throw new AnomalyMoEException($"Category '{category.Key}' has no test images.");
+            if (test.All(r => r.Label == 0) || test.All(r => r.Label == 1))
+                throw new AnomalyMoEException($"Category '{category.Key}' needs both normal and anomalous test images for the metrics.");
+            using var predictions = detector.Predict(test, progress, cancellationToken);
+            var labels = test.Select(r => (byte)r.Label).ToArray();
+            PixelMapSet? pixels = null;
+            if (category.HasPixelMasks) pixels = GroundTruthSet(predictions, detector);
+            var metrics = CategoryMetrics.Evaluate(category.Key, predictions.Scores, labels, pixels);
+            var levels = Levels.Select(level => LevelAuroc(level, test, predictions.Scores)).ToList();
+            var frequency = new double[detector.ExpertNames.Count];
+            foreach (var row in predictions.RoutingMask)
+            {
+                for (int e = 0; e < frequency.Length && e < row.Length; e++) frequency[e] += row[e];
+            }
+            for (int e = 0; e < frequency.Length; e++)
+            {
+                routingSum[e] += frequency[e];
+                frequency[e] /= Math.Max(1, predictions.RoutingMask.Length);
+            }
+            routedImages += predictions.RoutingMask.Length;
+            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency));
+            if (reportDirectory is not null && overlaysPerSide > 0)
+                overlays.AddRange(OverlayWriter.WriteExtremes(reportDirectory, category.Key, predictions, detector.Preset.Transform, overlaysPerSide));
+            index++;
+            progress.Report("categories", index, list.Count);
+        }
+        var summary = MetricsSummary.FromCategories(results.Select(r => r.Metrics));
+        var levelMeans = Levels.ToDictionary(level => level, level =>
+        {
+            var values = results.Select(r => r.Levels.First(l => l.Level == level).ImageAuroc).Where(v => v.HasValue).Select(v => v!.Value).ToList();
+            return values.Count == 0 ? (double?)null : values.Average();
+        });
+        var report = new EvaluationReport(detector.Method, detector.Preset.Name, detector.ExpertNames, results, summary.Mean, levelMeans,
+            routingSum.Select(s => s / Math.Max(1, routedImages)).ToArray(), overlays);
+        if (reportDirectory is not null) EvaluationReportWriter.Write(report, reportDirectory);
+        return report;
+    }
+
+    static LevelResult LevelAuroc(string level, IReadOnlyList<ImageRecord> test, float[] scores)
+    {
+        var pick = Enumerable.Range(0, test.Count).Where(i => test[i].Label == 0 || test[i].Level == level).ToArray();
+        int anomalous = pick.Count(i => test[i].Label == 1);
+        if (anomalous == 0 || anomalous == pick.Length) return new LevelResult(level, null, anomalous);
+        var s = pick.Select(i => scores[i]).ToArray();
+        var l = pick.Select(i => (byte)test[i].Label).ToArray();
+        return new LevelResult(level, BinaryMetrics.Compute(s, l).Auroc, anomalous);
+    }
+
+    /// <summary>The ground-truth masks at the maps' resolution (nearest), paired with the maps.</summary>
+    static PixelMapSet GroundTruthSet(SetPredictions predictions, IAnomalyDetector detector)
+    {
+        int n = predictions.Records.Count;
+        int side = (int)predictions.Maps.shape[2];
+        var maskBytes = new byte[(long)n * side * side];
+        for (int i = 0; i < n; i++)
+        {
+            using var scope = NewDisposeScope();
+            var mask = ImageTransforms.LoadMask(predictions.Records[i].MaskPath, detector.Preset.Transform).unsqueeze(0);
+            var resized = nn.functional.interpolate(mask, [side, side], mode: InterpolationMode.Nearest);
+            var values = resized.gt(0.5f).to_type(ScalarType.Byte).data<byte>().ToArray();
+            values.CopyTo(maskBytes, (long)i * side * side);
+        }
+        return new PixelMapSet(predictions.Maps.contiguous().data<float>().ToArray(), maskBytes, n, side, side);
+    }
+}

@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Model;
+using AnomalyMoE.Objectives;
+using AnomalyMoE.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AnomalyMoE.Training;
+
+/// <summary>How a training run executes (not part of the run's identity, so not in config.json).</summary>
+/// <param name="Device">Where to train.</param>
+/// <param name="Resume">Continue from <c>checkpoints/last.ckpt</c> when it exists.</param>
+/// <param name="StopAfter">Stop (with a checkpoint) after this many completed iterations, leaving the schedule at the
+/// full length: an interrupted run that <see cref="Resume"/> continues exactly.</param>
+/// <param name="CheckpointEvery">Overrides the preset's checkpoint interval.</param>
+public sealed record TrainingSettings(DeviceChoice Device = DeviceChoice.Auto, bool Resume = false, int? StopAfter = null, int? CheckpointEvery = null);
+
+/// <summary>What a training run did.</summary>
+public sealed record TrainingResult(int StartIteration, int CompletedIterations, int TotalIterations, bool Interrupted, TimeSpan Elapsed,
+    double ImagesPerSecond, long PeakWorkingSetBytes, IReadOnlyDictionary<int, long> WorkingSetAt);
+
+/// <summary>
+/// Unified AnomalyMoE training (reference train.py): one model on every category of every root, a shuffled endless loader,
+/// and per iteration the main step — reconstruction + λ_EIR·EIR + λ_ESB·ESB, gradient norm clipped at 0.1 over experts and
+/// router, StableAdamW under the warm-cosine schedule — then the CLUB estimators' step on a gradient-free forward pass with
+/// their own Adam (clipped at 0.1). The encoder is frozen; its token maps are computed once per batch and fed to both passes.
+/// Randomness (dropout, EIR pairs and permutations) is re-seeded from (seed, iteration) at every iteration, and the data
+/// order depends only on the seed and the batch position, so a resumed run repeats an uninterrupted one exactly.
+/// </summary>
+public static class AnomalyMoETrainer
+{
+    /// <summary>Loss components in losses.csv.</summary>
+    public static IReadOnlyList<string> LossComponents { get; } = ["total", "reconstruction", "patch", "global", "component", "esb", "eir", "estimator"];
+
+    /// <summary>Gradient-norm limit of both steps (train.py <c>clip_grad_norm_(…, max_norm=0.1)</c>).</summary>
+    public const double GradientClip = 0.1;
+
+    public static TrainingResult Train(RunDirectory run, TrainingRunConfig config, TrainingSettings settings,
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        TorchRuntime.EnsureLoaded();
+        if (config.Method != DetectionMethod.AnomalyMoE)
+            throw new AnomalyMoEException($"AnomalyMoETrainer trains the anomalymoe method; this run is {config.Method} (use PatchCoreTrainer).");
+        run.Create();
+        TrainingCheckpoint? checkpoint = null;
+        if (settings.Resume && File.Exists(run.LastCheckpointPath))
+        {
+            checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath);
+            var saved = TrainingRunConfig.FromJson(checkpoint.Texts["config"], run.LastCheckpointPath);
+            if (saved.Preset != config.Preset || saved.Levels != config.Levels || saved.TopK != config.TopK || saved.Seed != config.Seed)
+                throw new AnomalyMoEException($"--resume: the checkpoint in '{run.Root}' was trained with preset '{saved.Preset}', levels '{saved.Levels ?? "pcg"}', top-k {saved.TopK?.ToString(CultureInfo.InvariantCulture) ?? "default"}, seed {saved.Seed}; this command asks for a different run. Use another --out folder.");
+            config = saved with { Iterations = config.Iterations ?? saved.Iterations };
+        }
+        run.WriteConfig(config);
+        var preset = config.ResolvePreset();
+        var device = TorchRuntime.Resolve(settings.Device);
+        int total = preset.Iterations;
+        int stopAt = Math.Min(total, settings.StopAfter ?? total);
+        int checkpointEvery = settings.CheckpointEvery ?? preset.CheckpointEvery;
+        var clock = Stopwatch.StartNew();
+
+        var catalog = MvtecDatasetReader.Read(config.Sources());
+        var trainRecords = catalog.Split(DatasetSplit.Train);
+        if (trainRecords.Count < preset.BatchSize)
+            throw new AnomalyMoEException($"Training needs at least one batch ({preset.BatchSize} images); the data holds {trainRecords.Count} training images.");
+
+        using var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device);
+        CheckEncoder(encoder, preset);
+        using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress);
+
+        manual_seed(config.Seed);
+        var options = preset.Model;
+        using var model = new AnomalyMoEModel(options, null);
+        ParameterInitialization.ApplyReference(model);
+        using var eir = new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(options.EmbedDim, options.Objectives.ClubLikelihood));
+        model.to(device);
+        eir.to(device);
+        var trainable = model.named_parameters().Where(p => !p.name.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
+        using var optimizer = new StableAdamW(trainable, StableAdamWOptions.Reference with { LearningRate = preset.LearningRate });
+        using var estimatorOptimizer = new Adam(eir.named_parameters(), preset.LearningRate, weightDecay: 1e-4);
+        var schedule = new WarmCosineSchedule(preset.LearningRate, preset.LearningRate * 0.01, total, preset.WarmupIterations).Validate();
+
+        int start = 0;
+        if (checkpoint is not null)
+        {
+            using (checkpoint)
+            {
+                CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
+                CopyInto(eir.state_dict(), checkpoint.Section("estimator"), "estimator");
+                optimizer.LoadStateDict(checkpoint.Section("optimizer"));
+                estimatorOptimizer.LoadStateDict(checkpoint.Section("estimator_optimizer"));
+                start = checkpoint.Iteration;
+            }
+        }
+        if (start >= stopAt)
+            return new TrainingResult(start, start, total, false, clock.Elapsed, 0, Process.GetCurrentProcess().PeakWorkingSet64, new Dictionary<int, long>());
+
+        using var log = LossLog.Open(run.LossLogPath, LossComponents, keepBefore: start);
+        var loader = new ImageBatchLoader(trainRecords, preset.Transform,
+            new BatchLoaderOptions(preset.BatchSize, Shuffle: true, Seed: config.Seed, Endless: true, WithJitter: true));
+        var workingSet = new Dictionary<int, long>();
+        int completed = start;
+        bool interrupted = false;
+        var trainClock = Stopwatch.StartNew();
+        using (var batches = loader.Batches(CancellationToken.None).GetEnumerator())
+        {
+            for (int skipped = 0; skipped < start; skipped++)
+            {
+                batches.MoveNext();
+                batches.Current.Dispose();
+            }
+            progress.Report("train", start, total);
+            for (int it = start; it < stopAt; it++)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    interrupted = true;
+                    break;
+                }
+                if (!batches.MoveNext()) throw new InvalidOperationException("The endless training loader ended.");
+                using var batch = batches.Current;
+                var values = Iteration(it, batch, config.Seed, preset, model, eir, encoder, masks, optimizer, estimatorOptimizer, schedule, device);
+                log.Append(it, values["lr"], values);
+                completed = it + 1;
+                if (completed == 100 || completed == 1000) workingSet[completed] = Environment.WorkingSet;
+                progress.Report("train", completed, total, values);
+                if (completed % checkpointEvery == 0 && completed < stopAt)
+                    SaveCheckpoint(run, config, completed, model, eir, optimizer, estimatorOptimizer, schedule);
+            }
+        }
+        trainClock.Stop();
+        SaveCheckpoint(run, config, completed, model, eir, optimizer, estimatorOptimizer, schedule);
+        workingSet[completed] = Environment.WorkingSet;
+        var images = (double)(completed - start) * preset.BatchSize;
+        return new TrainingResult(start, completed, total, interrupted, clock.Elapsed, images / Math.Max(trainClock.Elapsed.TotalSeconds, 1e-9),
+            Process.GetCurrentProcess().PeakWorkingSet64, workingSet);
+    }
+
+    /// <summary>One training iteration; returns the learning rate and every loss component.</summary>
+    public static Dictionary<string, double> Iteration(int iteration, ImageBatch batch, int seed, TrainingPreset preset, AnomalyMoEModel model,
+        ExpertInformationRepulsion eir, IFeatureEncoder encoder, ComponentMaskSet? masks, StableAdamW optimizer, Adam estimatorOptimizer,
+        WarmCosineSchedule schedule, Device device)
+    {
+        var options = preset.Model;
+        manual_seed(IterationSeed(seed, iteration, 0));
+        var random = new Random((int)(IterationSeed(seed, iteration, 1) & 0x7FFFFFFF));
+        using var scope = NewDisposeScope();
+        var images = batch.Images.to(device);
+        var jittered = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
+        using var tokens = encoder.Encode(images, options.TapLayers);
+        using var jitteredTokens = encoder.Encode(jittered, options.TapLayers);
+        var componentMasks = options.ComponentExperts > 0 && masks is not null
+            ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3])
+            : null;
+        var input = new AnomalyMoEInput(images, GlobalView(jittered, preset), componentMasks)
+        {
+            ImageTokens = tokens,
+            JitteredTokens = jitteredTokens,
+        };
+
+        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random);
+        if (componentMasks is not null)
+            foreach (var m in componentMasks) m.Dispose();
+        return values;
+    }
+
+    /// <summary>
+    /// The optimisation of one batch (train.py loop body): the main step on reconstruction + EIR + ESB with gradient
+    /// clipping and StableAdamW at <paramref name="learningRate"/>, then — when EIR is on — the estimators' step on a
+    /// gradient-free forward pass. Returns the learning rate and every loss component.
+    /// </summary>
+    public static Dictionary<string, double> Step(AnomalyMoEModel model, ExpertInformationRepulsion eir, AnomalyMoEInput input,
+        StableAdamW optimizer, Adam estimatorOptimizer, double learningRate, Random random)
+    {
+        var options = model.Options;
+        optimizer.LearningRate = learningRate;
+        model.train();
+        eir.eval();
+        optimizer.ZeroGrad();
+        var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["lr"] = learningRate };
+        using (var output = model.forward(input))
+        using (var terms = AnomalyMoELoss.Compute(output, options, options.Objectives.UseEir ? eir : null, random))
+        {
+            terms.Total.backward();
+            nn.utils.clip_grad_norm_(model.TrainableParameters(), GradientClip);
+            optimizer.Step();
+            values["total"] = terms.Total.item<float>();
+            values["reconstruction"] = terms.Reconstruction.item<float>();
+            values["patch"] = terms.Patch.item<float>();
+            values["global"] = terms.Global.item<float>();
+            values["component"] = terms.Component.item<float>();
+            if (terms.Esb is { } esb) values["esb"] = esb.item<float>();
+            if (terms.Eir is { } eirValue) values["eir"] = eirValue.item<float>();
+        }
+
+        if (options.Objectives.UseEir)
+        {
+            eir.train();
+            estimatorOptimizer.ZeroGrad();
+            AnomalyMoEOutput again;
+            using (no_grad()) again = model.forward(input);
+            using (again)
+            using (var estimatorLoss = AnomalyMoELoss.EstimatorLoss(again, eir, random))
+            {
+                estimatorLoss.backward();
+                nn.utils.clip_grad_norm_(estimatorOptimizer.Parameters, GradientClip);
+                estimatorOptimizer.Step();
+                values["estimator"] = estimatorLoss.item<float>();
+            }
+        }
+        return values;
+    }
+
+    /// <summary>The jittered view at the global experts' input size (bilinear when the crop is smaller).</summary>
+    public static Tensor GlobalView(Tensor jittered, TrainingPreset preset) =>
+        jittered.shape[2] == preset.GlobalInputSize && jittered.shape[3] == preset.GlobalInputSize
+            ? jittered.alias()
+            : functional.interpolate(jittered, [preset.GlobalInputSize, preset.GlobalInputSize], mode: InterpolationMode.Bilinear, align_corners: false);
+
+    /// <summary>A 63-bit seed from (seed, iteration, stream) by SplitMix64 mixing.</summary>
+    public static long IterationSeed(int seed, int iteration, int stream)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)iteration * 0xBF58476D1CE4E5B9UL + (ulong)stream * 0x94D049BB133111EBUL + 0x632BE59BD9B4E019UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (long)((z ^ (z >> 31)) >> 1);
+    }
+
+    static void CheckEncoder(IFeatureEncoder encoder, TrainingPreset preset)
+    {
+        if (encoder.Info.Width != preset.Model.EmbedDim)
+            throw new AnomalyMoEException($"Encoder {encoder.Info.Name} has width {encoder.Info.Width}; preset '{preset.Name}' expects {preset.Model.EmbedDim}.");
+        if (preset.Model.TapLayers.Max() >= encoder.Info.LayerCount)
+            throw new AnomalyMoEException($"Preset '{preset.Name}' taps layer {preset.Model.TapLayers.Max()}; encoder {encoder.Info.Name} has {encoder.Info.LayerCount}.");
+    }
+
+    /// <summary>Writes the run's state atomically to <c>checkpoints/last.ckpt</c>.</summary>
+    static void SaveCheckpoint(RunDirectory run, TrainingRunConfig config, int completed, AnomalyMoEModel model, ExpertInformationRepulsion eir,
+        StableAdamW optimizer, Adam estimatorOptimizer, WarmCosineSchedule schedule)
+    {
+        using var checkpoint = new TrainingCheckpoint { Iteration = completed };
+        checkpoint.Sections["model"] = Clone(model.state_dict().Where(kv => !kv.Key.StartsWith("encoder.", StringComparison.Ordinal)));
+        checkpoint.Sections["estimator"] = Clone(eir.state_dict());
+        checkpoint.Sections["optimizer"] = optimizer.StateDict();
+        checkpoint.Sections["estimator_optimizer"] = estimatorOptimizer.StateDict();
+        checkpoint.Texts["config"] = config.ToJson();
+        checkpoint.Texts["schedule"] = JsonSerializer.Serialize(new { base_value = schedule.BaseValue, final_value = schedule.FinalValue, total_iterations = schedule.TotalIterations, warmup_iterations = schedule.WarmupIterations, next_iteration = completed });
+        checkpoint.Texts["data"] = JsonSerializer.Serialize(new { seed = config.Seed, batches_consumed = completed, rng = "per-iteration reseed from (seed, iteration)" });
+        checkpoint.Save(run.LastCheckpointPath);
+    }
+
+    static Dictionary<string, Tensor> Clone(IEnumerable<KeyValuePair<string, Tensor>> tensors) =>
+        tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().clone(), StringComparer.Ordinal);
+
+    /// <summary>Copies a saved section into live tensors; strict about names and shapes.</summary>
+    public static void CopyInto(IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, Tensor> saved, string what)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, t) in target)
+        {
+            if (name.StartsWith("encoder.", StringComparison.Ordinal)) continue;
+            if (!saved.TryGetValue(name, out var s)) throw new AnomalyMoEException($"The checkpoint's {what} section lacks '{name}'.");
+            if (!s.shape.SequenceEqual(t.shape))
+                throw new AnomalyMoEException($"The checkpoint's {what} '{name}' is [{string.Join(", ", s.shape)}]; the model has [{string.Join(", ", t.shape)}].");
+            t.copy_(s);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using AnomalyMoE.Model;
+using AnomalyMoE.Objectives;
+using AnomalyMoE.Parity;
+using AnomalyMoE.Runtime;
+using AnomalyMoE.Synthetic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnomalyMoE.Training;
+
+/// <summary>Medians of the forward pass and of a whole training iteration at a parity fixture's configuration.</summary>
+public sealed record StepBenchmarkResult(int BatchSize, int ImageSize, int Runs, double ForwardMs, double TrainStepMs);
+
+/// <summary>Throughput of real training with a preset.</summary>
+public sealed record TrainBenchmarkResult(string Preset, int Iterations, int BatchSize, double ImagesPerSecond, double SecondsPerIteration, long PeakWorkingSetBytes);
+
+/// <summary>Speed measurements behind <c>amoe bench step</c> and <c>amoe bench train</c>.</summary>
+public static class TrainingBenchmark
+{
+    /// <summary>
+    /// Times, on a parity fixture (<c>model.pth</c>, <c>expected.pth</c> inputs, <c>meta.json</c>), the no-grad forward pass
+    /// and the whole iteration (main step + estimator step), each median of <paramref name="runs"/> after one warm-up.
+    /// </summary>
+    public static StepBenchmarkResult Step(string fixtureDirectory, int runs = 5, DeviceChoice deviceChoice = DeviceChoice.Auto)
+    {
+        TorchRuntime.EnsureLoaded();
+        if (!Directory.Exists(fixtureDirectory)) throw new AnomalyMoEException($"Fixture folder '{fixtureDirectory}' does not exist.");
+        if (runs < 1) throw new AnomalyMoEException($"--runs must be at least 1, got {runs}.");
+        var device = TorchRuntime.Resolve(deviceChoice);
+        var options = OfficialParity.ReadOptions(Path.Combine(fixtureDirectory, "meta.json")) with { Execution = ExpertExecution.Dense };
+        var inputs = TorchFile.LoadTensors(Path.Combine(fixtureDirectory, "expected.pth"));
+        try
+        {
+            using var model = AnomalyMoEModel.Load(Path.Combine(fixtureDirectory, "model.pth"), options);
+            model.to(device);
+            var image = inputs["input.image_st"].to(device);
+            var jittered = inputs["input.image_ae"].to(device);
+            var masks = Enumerable.Range(0, int.MaxValue).Select(i => $"input.masks{i}").TakeWhile(inputs.ContainsKey).Select(k => inputs[k].to(device)).ToArray();
+            var input = new AnomalyMoEInput(image, jittered, masks);
+            using var eir = new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(options.EmbedDim, options.Objectives.ClubLikelihood));
+            eir.to(device);
+            using var optimizer = new StableAdamW(model.named_parameters().Where(p => !p.name.StartsWith("encoder.", StringComparison.Ordinal)));
+            using var estimatorOptimizer = new Adam(eir.named_parameters(), 5e-4, 1e-4);
+            var random = new Random(0);
+            double Forward()
+            {
+                var clock = Stopwatch.StartNew();
+                using (no_grad())
+                using (var scope = NewDisposeScope())
+                {
+                    model.eval();
+                    using var output = model.forward(input);
+                    output.Routing.Weights.sum().item<float>();
+                }
+                return clock.Elapsed.TotalMilliseconds;
+            }
+            double Train()
+            {
+                var clock = Stopwatch.StartNew();
+                using (var scope = NewDisposeScope()) AnomalyMoETrainer.Step(model, eir, input, optimizer, estimatorOptimizer, 5e-4, random);
+                return clock.Elapsed.TotalMilliseconds;
+            }
+            Forward();
+            var forward = Median(Enumerable.Range(0, runs).Select(_ => Forward()));
+            Train();
+            var train = Median(Enumerable.Range(0, runs).Select(_ => Train()));
+            return new StepBenchmarkResult((int)image.shape[0], (int)image.shape[2], runs, forward, train);
+        }
+        finally
+        {
+            foreach (var t in inputs.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Trains <paramref name="iterations"/> iterations of a preset on a small synthetic set (all five families, written to a
+    /// temporary folder) and reports images/s over the training loop and the peak working set.
+    /// </summary>
+    public static TrainBenchmarkResult Train(TrainingPreset preset, int iterations, DeviceChoice device = DeviceChoice.Auto, IProgress<ProgressUpdate>? progress = null)
+    {
+        if (iterations < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {iterations}.");
+        var folder = Path.Combine(Path.GetTempPath(), $"amoe-bench-train-{Guid.NewGuid():N}");
+        try
+        {
+            var synth = new SynthOptions(SyntheticFamilies.Names, Seed: 0, Size: 160, TrainPerCategory: Math.Max(2, preset.BatchSize), TestPerCategory: 10);
+            SyntheticBenchmark.Generate(synth, Path.Combine(folder, "data"), progress);
+            var config = new TrainingRunConfig
+            {
+                Preset = preset.Name,
+                Data = SyntheticFamilies.Names.Select(f => new DataRoot(Path.Combine(folder, "data", f), [])).ToList(),
+                Iterations = iterations,
+            };
+            var result = AnomalyMoETrainer.Train(new RunDirectory(Path.Combine(folder, "run")), config, new TrainingSettings(device), progress);
+            var resolved = config.ResolvePreset();
+            return new TrainBenchmarkResult(preset.Name, result.CompletedIterations, resolved.BatchSize, result.ImagesPerSecond,
+                resolved.BatchSize / Math.Max(result.ImagesPerSecond, 1e-9), result.PeakWorkingSetBytes);
+        }
+        finally
+        {
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

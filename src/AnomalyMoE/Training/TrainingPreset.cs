@@ -1,0 +1,171 @@
+using AnomalyMoE.Baselines;
+using AnomalyMoE.Components;
+using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Encoders.Dinov2;
+using AnomalyMoE.Experts;
+using AnomalyMoE.Model;
+using AnomalyMoE.Routing;
+using AnomalyMoE.Runtime;
+
+namespace AnomalyMoE.Training;
+
+/// <summary>Which frozen encoder a preset runs on.</summary>
+public enum EncoderKind
+{
+    /// <summary>The offline ImageNet ResNet18 (<see cref="Encoders.ResNet.ResNetTokenEncoder"/>): two token maps of width 384 at stride 16.</summary>
+    ResNet18Onnx,
+
+    /// <summary>A DINOv2 ViT (<see cref="AnomalyMoEOptions.Encoder"/>); its weights file must be given.</summary>
+    Dinov2,
+}
+
+/// <summary>
+/// A named, complete training configuration: encoder, model, image size, schedule and the baseline's options.
+/// </summary>
+/// <param name="Name">Registry name (<c>paper</c>, <c>cpu-tiny</c>, <c>cpu-small</c>).</param>
+/// <param name="Description">One line for <c>--help</c> and reports.</param>
+/// <param name="Encoder">The frozen encoder.</param>
+/// <param name="Model">Experts, router, taps and objective.</param>
+/// <param name="Transform">Resize → crop → normalise (the reference: 448 → 392).</param>
+/// <param name="GlobalInputSize">Side of the jittered view the global experts see. Their convolutional autoencoder needs at
+/// least <see cref="GlobalExpert.AutoencoderMinimumInput"/> px; when the crop is smaller the view is resized bilinearly.</param>
+/// <param name="Iterations">Training iterations (reference 100 000).</param>
+/// <param name="BatchSize">Images per iteration (reference 8).</param>
+/// <param name="LearningRate">Base learning rate of both optimisers (reference 5e-4).</param>
+/// <param name="WarmupIterations">Linear warm-up length (reference 100).</param>
+/// <param name="CheckpointEvery">Iterations between checkpoints.</param>
+/// <param name="ComponentMasks">The unsupervised component segmenter.</param>
+/// <param name="ComponentMaskTap">Index into <see cref="AnomalyMoEOptions.TapLayers"/> of the token map the segmenter clusters.</param>
+/// <param name="PatchCore">The kNN baseline's memory bank.</param>
+/// <param name="EvaluationBatchSize">Images per batch at evaluation.</param>
+public sealed record TrainingPreset(
+    string Name,
+    string Description,
+    EncoderKind Encoder,
+    AnomalyMoEOptions Model,
+    ImageTransformOptions Transform,
+    int GlobalInputSize,
+    int Iterations,
+    int BatchSize,
+    double LearningRate,
+    int WarmupIterations,
+    int CheckpointEvery,
+    ComponentMaskOptions ComponentMasks,
+    int ComponentMaskTap,
+    PatchCoreOptions PatchCore,
+    int EvaluationBatchSize = 8)
+{
+    public TrainingPreset Validate()
+    {
+        Model.Validate();
+        Transform.Validate();
+        ComponentMasks.Validate();
+        PatchCore.Validate();
+        if (Iterations < 1) throw new AnomalyMoEException($"Preset '{Name}': Iterations must be at least 1, got {Iterations}.");
+        if (BatchSize < 1) throw new AnomalyMoEException($"Preset '{Name}': BatchSize must be at least 1, got {BatchSize}.");
+        if (EvaluationBatchSize < 1) throw new AnomalyMoEException($"Preset '{Name}': EvaluationBatchSize must be at least 1, got {EvaluationBatchSize}.");
+        if (!(LearningRate > 0)) throw new AnomalyMoEException($"Preset '{Name}': LearningRate must be positive, got {LearningRate}.");
+        if (WarmupIterations < 0) throw new AnomalyMoEException($"Preset '{Name}': WarmupIterations must not be negative, got {WarmupIterations}.");
+        if (CheckpointEvery < 1) throw new AnomalyMoEException($"Preset '{Name}': CheckpointEvery must be at least 1, got {CheckpointEvery}.");
+        if (GlobalInputSize < GlobalExpert.AutoencoderMinimumInput)
+            throw new AnomalyMoEException($"Preset '{Name}': GlobalInputSize {GlobalInputSize} is below the global autoencoder's minimum {GlobalExpert.AutoencoderMinimumInput}.");
+        if (ComponentMaskTap < 0 || ComponentMaskTap >= Model.TapLayers.Length)
+            throw new AnomalyMoEException($"Preset '{Name}': ComponentMaskTap {ComponentMaskTap} is outside the {Model.TapLayers.Length} tapped layers.");
+        if (Encoder == EncoderKind.Dinov2 && Model.Encoder is null)
+            throw new AnomalyMoEException($"Preset '{Name}' uses a DINOv2 encoder but its model options name no DINOv2 architecture.");
+        return this;
+    }
+}
+
+/// <summary>
+/// The named presets. <c>paper</c> is the reference configuration; the <c>cpu-*</c> presets keep the method (three expert
+/// levels, top-k routing, EIR, ESB, hard mining, the reference schedule shape and optimisers) but shrink what a 2-core CPU
+/// cannot afford — see each preset's remarks and the README.
+/// </summary>
+public static class TrainingPresets
+{
+    static readonly ImageNormalization ImageNet = ImageNormalization.ImageNet;
+
+    /// <summary>
+    /// The reference configuration (train.py): DINOv2-reg ViT-B/14, resize 448 → crop 392, 6/6/6 experts, top-3,
+    /// 100 000 iterations of batch 8, lr 5e-4 with 100 warm-up iterations.
+    /// </summary>
+    public static TrainingPreset Paper { get; } = new(
+        "paper", "Reference configuration: DINOv2-reg ViT-B/14, 448→392, 6/6/6 experts, top-3, 100 000 iterations, batch 8.",
+        EncoderKind.Dinov2, AnomalyMoEOptions.Paper, ImageTransformOptions.Reference, GlobalInputSize: 392,
+        Iterations: 100_000, BatchSize: 8, LearningRate: 5e-4, WarmupIterations: 100, CheckpointEvery: 5_000,
+        ComponentMasks: ComponentMaskOptions.Reference, ComponentMaskTap: 7, PatchCore: PatchCoreOptions.Default);
+
+    /// <summary>
+    /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, top-2,
+    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, narrow global and component experts, batch 2.
+    /// </summary>
+    public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
+        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, top-2, 2-block patch decoders, 160 iterations of batch 2.",
+        experts: 2, topK: 2, decoderDepth: 2, iterations: 160, batchSize: 2);
+
+    /// <summary>cpu-tiny with more capacity: 3/3/3 experts, top-3, 4-block decoders, 600 iterations of batch 4.</summary>
+    public static TrainingPreset CpuSmall { get; } = CpuPreset("cpu-small",
+        "Larger CPU run: ResNet18 tokens at 224 px, 3/3/3 experts, top-3, 4-block patch decoders, 600 iterations of batch 4.",
+        experts: 3, topK: 3, decoderDepth: 4, iterations: 600, batchSize: 4);
+
+    /// <summary>
+    /// Smoke-test size: cpu-tiny's model at 64 px (4×4 token grid), batch 2, 100 iterations — seconds, not minutes; for tests
+    /// and for checking a pipeline end to end, not for accuracy.
+    /// </summary>
+    public static TrainingPreset Micro { get; } = CpuPreset("micro",
+        "Smoke tests: cpu-tiny's model on 64-px images, batch 2, 100 iterations.",
+        experts: 2, topK: 2, decoderDepth: 2, iterations: 100, batchSize: 2) with
+    {
+        Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
+        ComponentMasks = ComponentMaskOptions.Reference with { PatchesPerImage = 16 },
+        PatchCore = PatchCoreOptions.Default with { MaxBankSize = 256 },
+        CheckpointEvery = 50,
+        EvaluationBatchSize = 4,
+    };
+
+    /// <summary>Every preset by name.</summary>
+    public static IReadOnlyDictionary<string, TrainingPreset> All { get; } = new Dictionary<string, TrainingPreset>(StringComparer.Ordinal)
+    {
+        [Paper.Name] = Paper,
+        [CpuTiny.Name] = CpuTiny,
+        [CpuSmall.Name] = CpuSmall,
+        [Micro.Name] = Micro,
+    };
+
+    /// <summary>The preset of that name; the error lists the known names.</summary>
+    public static TrainingPreset Get(string name) =>
+        All.TryGetValue(name?.Trim() ?? "", out var preset)
+            ? preset
+            : throw new AnomalyMoEException($"Unknown preset '{name}'; choose one of: {string.Join(", ", All.Keys)}.");
+
+    static TrainingPreset CpuPreset(string name, string description, int experts, int topK, int decoderDepth, int iterations, int batchSize)
+    {
+        const int width = 384;   // ResNet18 conv3_x (128) + conv4_x (256) channels
+        // Two taps (ResNet18 has two block pairs at stride 16); decoder outputs in reverse order pair with them.
+        int[][] decoderGroups = decoderDepth == 2 ? [[0], [1]] : [[0, 1], [2, 3]];
+        var model = AnomalyMoEOptions.Paper with
+        {
+            EmbedDim = width,
+            PatchExperts = experts,
+            GlobalExperts = experts,
+            ComponentExperts = experts,
+            Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
+            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]),
+            Component = new ComponentExpertOptions(width, HiddenWidth: 128, MiddleWidth: 32, BottleneckWidth: 32),
+            Router = new RouterOptions(Hidden: 64, TopK: topK),
+            TapLayers = [0, 1],
+            EncoderGroups = [[0], [1]],
+            ComponentTaps = [0, 1],
+            ComponentDilation = 3,   // the reference's 5 at a 28×28 grid; the ResNet grid is 14×14
+            Encoder = null,
+        };
+        return new TrainingPreset(name, description, EncoderKind.ResNet18Onnx, model,
+            new ImageTransformOptions(256, 224, ImageNet), GlobalInputSize: GlobalExpert.AutoencoderMinimumInput,
+            Iterations: iterations, BatchSize: batchSize, LearningRate: 5e-4, WarmupIterations: Math.Min(100, iterations / 10),
+            CheckpointEvery: Math.Max(50, iterations / 4),
+            ComponentMasks: ComponentMaskOptions.Reference with { PatchesPerImage = 64 }, ComponentMaskTap: 1,
+            PatchCore: PatchCoreOptions.Default with { MaxBankSize = 4_000 }, EvaluationBatchSize: 8);
+    }
+}

@@ -1,0 +1,72 @@
+using AnomalyMoE.Cli.Commands;
+using AnomalyMoE.Runtime;
+using AnomalyMoE.Tests.Support;
+
+namespace AnomalyMoE.Tests.Cli.Commands;
+
+public class EngineCommandErrorTests
+{
+    static (int Code, string Err) Amoe(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = AnomalyMoE.Cli.Cli.Run(args, stdout, stderr);
+        return (code, stderr.ToString());
+    }
+
+    [Fact]
+    public void TrainWithAMissingDataRootNamesIt()
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe("train", "--data", "/no/such/root", "--out", dir.Combine("run"), "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("/no/such/root", err);
+    }
+
+    [Fact]
+    public void TrainWithAnUnknownPresetListsThePresets()
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe("train", "--data", dir.Path, "--preset", "gpu-giant", "--out", dir.Combine("run"), "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("gpu-giant", err);
+        Assert.Contains("cpu-small", err);
+    }
+
+    [Fact]
+    public void TestOfAFolderThatIsNoRunSaysSo()
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe("test", "--run", dir.Path, "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("config.json", err);
+    }
+
+    [Fact]
+    public void AblateWithABadGridNamesTheBadPart()
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe("ablate", "--data", dir.Path, "--grid", "eir=maybe", "--out", dir.Combine("a"));
+        Assert.Equal(2, code);
+        Assert.Contains("eir=maybe", err);
+    }
+
+    [Fact]
+    public void GridIsTheCartesianProductOfItsKeys()
+    {
+        var points = AblateCommand.ParseGrid("eir=on,off;esb=on,off;levels=pcg,p,c,g,pc,pg;topk=1,2,3");
+        Assert.Equal(2 * 2 * 6 * 3, points.Count);
+        Assert.Equal(points.Count, points.Select(p => p.Name).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("levels=pcx", "pcx")]
+    [InlineData("topk=0", "topk=0")]
+    [InlineData("depth=3", "depth")]
+    [InlineData("eir", "key=value")]
+    public void GridErrorsNameTheProblem(string grid, string named)
+    {
+        var e = Assert.Throws<AnomalyMoEException>(() => AblateCommand.ParseGrid(grid));
+        Assert.Contains(named, e.Message);
+    }
+}

@@ -1,0 +1,69 @@
+using AnomalyMoE.Runtime;
+using AnomalyMoE.Training;
+
+namespace AnomalyMoE.Tests.Training;
+
+public class TrainingPresetTests
+{
+    [Fact]
+    public void EveryPresetValidates()
+    {
+        foreach (var preset in TrainingPresets.All.Values) preset.Validate();
+    }
+
+    [Fact]
+    public void PaperPresetIsTheReferenceConfiguration()
+    {
+        var p = TrainingPresets.Paper;
+        Assert.Equal((6, 6, 6, 3), (p.Model.PatchExperts, p.Model.GlobalExperts, p.Model.ComponentExperts, p.Model.Router.TopK));
+        Assert.Equal((448, 392), (p.Transform.ResizeTo, p.Transform.CropTo));
+        Assert.Equal((100_000, 8, 5e-4, 100), (p.Iterations, p.BatchSize, p.LearningRate, p.WarmupIterations));
+        Assert.Equal("dinov2_vitb14_reg4", p.Model.Encoder!.Name);
+    }
+
+    [Fact]
+    public void UnknownPresetNamesTheKnownOnes()
+    {
+        var e = Assert.Throws<AnomalyMoEException>(() => TrainingPresets.Get("cpu-huge"));
+        Assert.Contains("cpu-huge", e.Message);
+        Assert.Contains("cpu-tiny", e.Message);
+    }
+
+    [Fact]
+    public void LevelsOverrideRemovesExpertGroupsAndSwitchesEirOffWithoutPairs()
+    {
+        var config = new TrainingRunConfig { Preset = "cpu-tiny", Data = [], Levels = "pc", TopK = 1 };
+        var preset = config.ResolvePreset();
+        Assert.Equal(0, preset.Model.GlobalExperts);
+        Assert.True(preset.Model.PatchExperts > 0 && preset.Model.ComponentExperts > 0);
+        Assert.False(preset.Model.Objectives.UseEir);
+        Assert.Equal(1, preset.Model.Router.TopK);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("px")]
+    [InlineData("pp")]
+    public void BadLevelStringsAreRejected(string levels)
+    {
+        var e = Assert.Throws<AnomalyMoEException>(() => TrainingRunConfig.ParseLevels(levels));
+        Assert.Contains("p (patch)", e.Message);
+    }
+
+    [Fact]
+    public void TopKAboveTheExpertCountIsRejected()
+    {
+        var config = new TrainingRunConfig { Preset = "cpu-tiny", Data = [], Levels = "p", TopK = 3 };
+        Assert.Throws<AnomalyMoEException>(() => config.ResolvePreset());
+    }
+
+    [Fact]
+    public void ConfigRoundTripsThroughJson()
+    {
+        var config = new TrainingRunConfig { Preset = "micro", Data = [new DataRoot("/x", ["a", "b"])], Iterations = 7, Levels = "pg", UseEsb = false, Method = DetectionMethod.PatchCore };
+        var back = TrainingRunConfig.FromJson(config.ToJson(), "test");
+        Assert.Equal(config.ToJson(), back.ToJson());
+        Assert.Equal(DetectionMethod.PatchCore, back.Method);
+        Assert.Equal(["a", "b"], back.Data[0].Categories);
+    }
+}
