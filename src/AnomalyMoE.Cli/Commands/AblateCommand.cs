@@ -115,8 +115,8 @@ public static class AblateCommand
                 rows.Add(("patchcore", TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 0, quietValue, stderr)));
             }
             var table = ComparisonTable(rows);
-            AtomicFile.WriteAllText(Path.Combine(outDir, "ablation.md"), "# Ablation\n\n" + table + "\n![mean AUROC](ablation.png)\n");
-            AtomicFile.WriteAllText(Path.Combine(outDir, "ablation.csv"), ComparisonCsv(rows));
+            AtomicFile.WriteText(Path.Combine(outDir, "ablation.md"), "# Ablation\n\n" + table + "\n![mean AUROC](ablation.png)\n");
+            AtomicFile.WriteText(Path.Combine(outDir, "ablation.csv"), ComparisonCsv(rows));
             Charts.TryBars(Path.Combine(outDir, "ablation.png"), "Ablation: mean AUROC", rows.Select(r => r.Name).ToArray(),
                 ("image AUROC", rows.Select(r => r.Report.Mean.ImageAuroc).ToArray()),
                 ("pixel AUROC", rows.Select(r => r.Report.Mean.PixelAuroc ?? double.NaN).ToArray()), stderr);

@@ -54,7 +54,7 @@ public static class PredictCommand
             });
             var csv = new StringBuilder("path,score\n");
             for (int i = 0; i < records.Count; i++) csv.Append(records[i].Path).Append(',').Append(scores[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-            AtomicFile.WriteAllText(Path.Combine(outDir, "scores.csv"), csv.ToString());
+            AtomicFile.WriteText(Path.Combine(outDir, "scores.csv"), csv.ToString());
             parse.InvocationConfiguration.Output.WriteLine($"scored {records.Count} images; overlays and scores.csv in {outDir}");
             return 0;
         });

@@ -79,7 +79,7 @@ public static class QuickstartCommand
                 patchcore is null ? null : ("PatchCore", labels.Select(l => patchcore.Categories.First(c => c.Metrics.Category == l).Metrics.ImageAuroc).ToArray()), stderr);
             Mark("figures");
             var markdown = Markdown(report, patchcore, training, synth, timings, clock.Elapsed);
-            AtomicFile.WriteAllText(Path.Combine(outDir, "quickstart.md"), markdown);
+            AtomicFile.WriteText(Path.Combine(outDir, "quickstart.md"), markdown);
             stdout.Write(EvaluationReportWriter.MetricsTable(report));
             if (patchcore is not null)
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,

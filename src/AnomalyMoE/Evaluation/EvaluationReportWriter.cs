@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -24,9 +25,9 @@ public static class EvaluationReportWriter
     public static void Write(EvaluationReport report, string directory)
     {
         Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllText(Path.Combine(directory, "metrics.json"), ToJson(report));
-        AtomicFile.WriteAllText(Path.Combine(directory, "metrics.csv"), ToCsv(report));
-        AtomicFile.WriteAllText(Path.Combine(directory, "report.md"), ToMarkdown(report));
+        AtomicFile.WriteText(Path.Combine(directory, "metrics.json"), ToJson(report));
+        AtomicFile.WriteText(Path.Combine(directory, "metrics.csv"), ToCsv(report));
+        AtomicFile.WriteText(Path.Combine(directory, "report.md"), ToMarkdown(report));
     }
 
     public static double?[] Values(CategoryMetrics m) =>
@@ -164,7 +165,7 @@ public static class OverlayWriter
             bitmap.SetPixel(side + x, y, edge ? new SKColor(0, 255, 0) : blend);
         }
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, data.ToArray());
+        AtomicFile.Write(path, data.ToArray());
     }
 
     static (byte R, byte G, byte B) Jet(float v)

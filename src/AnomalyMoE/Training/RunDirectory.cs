@@ -27,7 +27,7 @@ public sealed record RunDirectory(string Root)
     }
 
     /// <summary>Writes <c>config.json</c> atomically.</summary>
-    public void WriteConfig(TrainingRunConfig config) => AtomicFile.WriteAllText(ConfigPath, config.ToJson());
+    public void WriteConfig(TrainingRunConfig config) => AtomicFile.WriteText(ConfigPath, config.ToJson());
 
     /// <summary>Reads <c>config.json</c>; the error names the run folder when it is not a run.</summary>
     public TrainingRunConfig ReadConfig()
@@ -35,28 +35,6 @@ public sealed record RunDirectory(string Root)
         if (!Directory.Exists(Root)) throw new AnomalyMoEException($"Run folder '{Root}' does not exist.");
         if (!File.Exists(ConfigPath)) throw new AnomalyMoEException($"'{Root}' is not a run folder: it has no config.json (train one with `amoe train --out {Root}`).");
         return TrainingRunConfig.FromJson(File.ReadAllText(ConfigPath), ConfigPath);
-    }
-}
-
-/// <summary>Whole-file writes through a temporary file and a rename, so readers never see half a file.</summary>
-public static class AtomicFile
-{
-    public static void WriteAllText(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, text);
-        File.Move(temp, full, overwrite: true);
-    }
-
-    public static void WriteAllBytes(string path, byte[] bytes)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + $".tmp-{Environment.ProcessId}";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, full, overwrite: true);
     }
 }
 
