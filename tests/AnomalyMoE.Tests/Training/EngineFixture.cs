@@ -26,7 +26,9 @@ public sealed class EngineFixture : IDisposable
     public void Dispose() => directory.Dispose();
 }
 
-[CollectionDefinition(Name)]
+// Training re-seeds libtorch's global generator (dropout has no per-call generator), so engine tests run on
+// their own: another test drawing from the global generator in parallel would break exact-resume checks.
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class EngineCollection : ICollectionFixture<EngineFixture>
 {
     public const string Name = "engine";
