@@ -9,6 +9,10 @@ public static class Cli
     {
         var root = new RootCommand("amoe — AnomalyMoE research kit: synthesise data, train, evaluate, verify and benchmark.");
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
+        root.Subcommands.Add(Commands.MetricsCommand.Create());
+        root.Subcommands.Add(Commands.BenchCommand.Create());
+        root.Subcommands.Add(Commands.SynthCommand.Create());
+        root.Subcommands.Add(Commands.VerifyParityCommand.Create());
         return root;
     }
 
