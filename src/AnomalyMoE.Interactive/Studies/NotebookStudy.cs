@@ -201,9 +201,13 @@ public sealed class NotebookStudy : IDisposable
             {
                 estimatorOptimizer.LearningRate = schedule.At(it);
                 using var estimatorLoss = EstimatorLossOnDetached(output);
-                estimatorOptimizer.ZeroGrad();
-                estimatorLoss.backward();
-                estimatorOptimizer.Step();
+                // With one expert in a level there is no pair to estimate: the loss is a constant.
+                if (estimatorLoss.requires_grad)
+                {
+                    estimatorOptimizer.ZeroGrad();
+                    estimatorLoss.backward();
+                    estimatorOptimizer.Step();
+                }
             }
             last = new Dictionary<string, double>
             {

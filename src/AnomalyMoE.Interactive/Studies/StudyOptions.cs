@@ -49,7 +49,8 @@ public sealed record StudyOptions(
     public static StudyOptions CpuTiny { get; } = new();
 
     /// <summary>The headless-test setting (<c>ANOMALYMOE_NOTEBOOK_FAST=1</c>): fewer, smaller images and iterations.</summary>
-    public static StudyOptions Fast { get; } = new(ImageSize: 160, TrainImages: 8, TestImages: 14, Iterations: 12, BatchSize: 4);
+    public static StudyOptions Fast { get; } = new(ImageSize: 128, TrainImages: 6, TestImages: 12, Iterations: 10, BatchSize: 2, LearningRate: 2e-3,
+        PatchExperts: 1, GlobalExperts: 1, ComponentExperts: 1, TopK: 3);
 
     /// <summary><see cref="Fast"/> when <c>ANOMALYMOE_NOTEBOOK_FAST</c> is 1 or true, else <see cref="CpuTiny"/>.</summary>
     public static StudyOptions FromEnvironment()
