@@ -117,7 +117,8 @@ public sealed class NotebookStudy : IDisposable
             TapLayers = [0, 1],
             EncoderGroups = groups,
             ComponentTaps = [0, 1],
-            Objectives = ObjectiveOptions.Paper with { UseEir = o.UseEir, UseEsb = o.UseEsb },
+            // EIR pairs a patch expert with a global one, so it needs both levels.
+            Objectives = ObjectiveOptions.Paper with { UseEir = o.UseEir && o.PatchExperts > 0 && o.GlobalExperts > 0, UseEsb = o.UseEsb },
             Encoder = null,
         };
     }
