@@ -9,6 +9,7 @@ public static class Cli
     {
         var root = new RootCommand("amoe — AnomalyMoE research kit: synthesise data, train, evaluate, verify and benchmark.");
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
+        root.Subcommands.Add(Commands.DataCommand.Create());
         root.Subcommands.Add(Commands.MetricsCommand.Create());
         root.Subcommands.Add(Commands.BenchCommand.Create());
         root.Subcommands.Add(Commands.SynthCommand.Create());

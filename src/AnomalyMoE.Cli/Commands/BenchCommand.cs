@@ -11,6 +11,8 @@ public static class BenchCommand
     {
         var command = new Command("bench", "Measure how fast parts of the kit run; each subcommand prints JSON.");
         command.Subcommands.Add(CreateMetrics());
+        command.Subcommands.Add(BenchResNetCommand.Create());
+        command.Subcommands.Add(BenchEncoderCommand.Create());
         return command;
     }
 

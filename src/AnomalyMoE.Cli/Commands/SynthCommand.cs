@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Synthetic;
+using Spectre.Console;
 
 namespace AnomalyMoE.Cli.Commands;
 
@@ -37,12 +38,40 @@ public static class SynthCommand
             var outDir = parse.GetValue(output) ?? throw new ArgumentException("--out DIR is required (or --gallery FILE.png for a contact sheet).");
             var options = new SynthOptions(families, parse.GetValue(seed), parse.GetValue(size), parse.GetValue(train), parse.GetValue(test));
             options.Validate();
-            var summary = SyntheticBenchmark.Generate(options, outDir, new LineProgress(stderr));
+            var summary = InteractiveTerminal(stderr)
+                ? WithProgressBar(progress => SyntheticBenchmark.Generate(options, outDir, progress))
+                : SyntheticBenchmark.Generate(options, outDir, new LineProgress(stderr));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {summary.Images} images ({string.Join(", ", families)}) to {summary.OutputDirectory} in {summary.Elapsed.TotalSeconds:F1} s ({summary.ImagesPerSecond:F0} images/s)"));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A live bar only when the error stream is the real, unredirected console; logs and tests get plain lines.</summary>
+    static bool InteractiveTerminal(TextWriter stderr) =>
+        ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && ErrorConsole.Value.Profile.Capabilities.Interactive;
+
+    /// <summary>Spectre on stderr, so stdout carries only the result line.</summary>
+    static readonly Lazy<IAnsiConsole> ErrorConsole = new(() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }));
+
+    static T WithProgressBar<T>(Func<IProgress<ProgressUpdate>, T> work) =>
+        ErrorConsole.Value.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("synth");
+                return work(new BarProgress(task));
+            });
+
+    /// <summary>Moves a Spectre task (thread-safe) to the reported count.</summary>
+    sealed class BarProgress(ProgressTask task) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value)
+        {
+            task.MaxValue = Math.Max(1, value.Total);
+            task.Value = value.Done;
+        }
     }
 
     /// <summary>Prints one line per tenth of the work to stderr (safe to call from worker threads).</summary>

@@ -22,12 +22,12 @@ public static class VerifyParityCommand
             var output = parse.InvocationConfiguration.Output;
             var rows = OfficialParity.Verify(parse.GetValue(directory)!);
             int nameWidth = Math.Max("tensor".Length, rows.Max(r => r.Tensor.Length));
-            output.WriteLine($"{"tensor".PadRight(nameWidth)}  {"measure",-8}  {"error",12}  {"tolerance",10}  pass");
+            output.WriteLine($"{"tensor".PadRight(nameWidth)}  {"measure",-8}  {"error",10}  {"tolerance",9}  pass");
             foreach (var r in rows)
             {
                 var measure = r.Measure == ParityMeasure.Relative ? "relative" : "max abs";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Tensor.PadRight(nameWidth)}  {measure,-8}  {r.Error,12:E3}  {r.Tolerance,10:E0}  {(r.Pass ? "yes" : "NO")}"));
+                    $"{r.Tensor.PadRight(nameWidth)}  {measure,-8}  {r.Error,10:0.000e+00}  {r.Tolerance,9:0e+00}  {(r.Pass ? "yes" : "NO")}"));
             }
             int failed = rows.Count(r => !r.Pass);
             output.WriteLine(failed == 0 ? $"parity: all {rows.Count} tensors within tolerance" : $"parity: {failed} of {rows.Count} tensors FAILED");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AnomalyMoE.Runtime;
 
@@ -69,16 +70,22 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
             Parallel.For(0, chunkCount, chunk =>
             {
                 var (start, end) = ParallelRadixSort.ChunkRange(length, chunkCount, chunk);
-                float* s = (float*)scoreAddress;
-                byte* l = (byte*)labelAddress;
-                int p = positiveStarts[chunk], n = start - positiveStarts[chunk];
-                for (var i = start; i < end; i++)
-                {
-                    var key = ScoreKeys.ToKey(s[i]);
-                    if (l[i] != 0) positives[p++] = key; else negatives[n++] = key;
-                }
+                fixed (uint* positiveKeys = positives)
+                fixed (uint* negativeKeys = negatives)
+                    SplitKeys((float*)scoreAddress, (byte*)labelAddress, start, end,
+                        positiveKeys + positiveStarts[chunk], negativeKeys + (start - positiveStarts[chunk]));
             });
             return (positives, negatives);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void SplitKeys(float* scores, byte* labels, int start, int end, uint* positives, uint* negatives)
+    {
+        for (var i = start; i < end; i++)
+        {
+            var key = ScoreKeys.ToKey(scores[i]);
+            if (labels[i] != 0) *positives++ = key; else *negatives++ = key;
         }
     }
 
@@ -136,30 +143,35 @@ public readonly record struct BinaryMetrics(double Auroc, double AveragePrecisio
         }
 
         var segments = new ThresholdAccumulator[segmentCount];
-        Parallel.For(0, segmentCount, s =>
-        {
-            var accumulator = new ThresholdAccumulator(positives.Length, negatives.Length,
-                truePositives: positives.Length - positiveCuts[s + 1], falsePositives: negatives.Length - negativeCuts[s + 1]);
-            int i = positiveCuts[s + 1] - 1, j = negativeCuts[s + 1] - 1, iEnd = positiveCuts[s], jEnd = negativeCuts[s];
-            while (i >= iEnd)
-            {
-                var key = positives[i];
-                var above = j;
-                while (j >= jEnd && negatives[j] > key) j--;
-                accumulator.AddNegativesOnly(above - j);
-                var newPositives = 0L;
-                while (i >= iEnd && positives[i] == key) { newPositives++; i--; }
-                var tied = j;
-                while (j >= jEnd && negatives[j] == key) j--;
-                accumulator.Add(key, newPositives, tied - j);
-            }
-            accumulator.AddNegativesOnly(j - jEnd + 1);
-            segments[s] = accumulator;
-        });
+        Parallel.For(0, segmentCount, s => segments[s] = SweepSegment(positives, negatives,
+            positiveCuts[s], positiveCuts[s + 1], negativeCuts[s], negativeCuts[s + 1]));
 
         var total = segments[segmentCount - 1];
         for (var s = segmentCount - 2; s >= 0; s--) total = total.FollowedBy(segments[s]);
         return total.Result();
+    }
+
+    /// <summary>Sweeps the keys in [positiveStart, positiveEnd) and [negativeStart, negativeEnd), starting from the counts above them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static ThresholdAccumulator SweepSegment(uint[] positives, uint[] negatives, int positiveStart, int positiveEnd, int negativeStart, int negativeEnd)
+    {
+        var accumulator = new ThresholdAccumulator(positives.Length, negatives.Length,
+            truePositives: positives.Length - positiveEnd, falsePositives: negatives.Length - negativeEnd);
+        int i = positiveEnd - 1, j = negativeEnd - 1;
+        while (i >= positiveStart)
+        {
+            var key = positives[i];
+            var above = j;
+            while (j >= negativeStart && negatives[j] > key) j--;
+            accumulator.AddNegativesOnly(above - j);
+            var newPositives = 0L;
+            while (i >= positiveStart && positives[i] == key) { newPositives++; i--; }
+            var tied = j;
+            while (j >= negativeStart && negatives[j] == key) j--;
+            accumulator.Add(key, newPositives, tied - j);
+        }
+        accumulator.AddNegativesOnly(j - negativeStart + 1);
+        return accumulator;
     }
 
     /// <summary>First index whose key is at least <paramref name="key"/>.</summary>

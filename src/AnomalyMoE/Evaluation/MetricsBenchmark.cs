@@ -25,7 +25,7 @@ public sealed record MetricsBenchmarkResult(
 
 /// <summary>
 /// Measures AUROC + AP + F1-max together on N synthetic scores, and the full pixel metric set (AUROC, AP,
-/// F1-max and AUPRO at 0.3 and 0.01, one sort) on synthetic 256×256 anomaly maps holding about N pixels.
+/// F1-max and AUPRO at 0.3 and 0.01 from one sort) on synthetic 256×256 anomaly maps holding about N pixels.
 /// </summary>
 public static class MetricsBenchmark
 {

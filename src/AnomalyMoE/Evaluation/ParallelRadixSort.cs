@@ -56,9 +56,7 @@ internal static class ParallelRadixSort
                 var (start, end) = ChunkRange(length, chunkCount, chunk);
                 fixed (T* src = from)
                 fixed (int* count = &counts[chunk * Buckets])
-                {
-                    for (var i = start; i < end; i++) count[(TKey.Key(src[i]) >> s) & DigitMask]++;
-                }
+                    CountDigits<T, TKey>(src, start, end, count, s);
             });
             if (AllInOneBucket(counts, chunkCount, length)) continue;
 
@@ -82,17 +80,31 @@ internal static class ParallelRadixSort
                 fixed (T* src = from)
                 fixed (T* dst = to)
                 fixed (int* position = &counts[chunk * Buckets])
-                {
-                    for (var i = start; i < end; i++)
-                    {
-                        var item = src[i];
-                        dst[position[(TKey.Key(item) >> s) & DigitMask]++] = item;
-                    }
-                }
+                    Scatter<T, TKey>(src, dst, start, end, position, s);
             });
             (source, target) = (target, source);
         }
         return source;
+    }
+
+    // The hot loops run a handful of times per sort, too few for tiered compilation to reach its
+    // optimised code, so they are compiled fully optimised at once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void CountDigits<T, TKey>(T* source, int start, int end, int* count, int shift)
+        where T : unmanaged where TKey : struct, IRadixKey<T>
+    {
+        for (var i = start; i < end; i++) count[(TKey.Key(source[i]) >> shift) & DigitMask]++;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void Scatter<T, TKey>(T* source, T* target, int start, int end, int* position, int shift)
+        where T : unmanaged where TKey : struct, IRadixKey<T>
+    {
+        for (var i = start; i < end; i++)
+        {
+            var item = source[i];
+            target[position[(TKey.Key(item) >> shift) & DigitMask]++] = item;
+        }
     }
 
     static bool AllInOneBucket(int[] counts, int chunkCount, int length)

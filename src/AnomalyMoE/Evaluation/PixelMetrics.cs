@@ -7,7 +7,8 @@ public readonly record struct AuproValue(double FprLimit, double Value);
 
 /// <summary>
 /// Pixel-level metrics of one map set: AUROC, AP and F1-max over all pixels (<see cref="Binary"/>) and AUPRO
-/// at each requested FPR limit, all from one parallel sort and one sweep over the distinct scores.
+/// at each requested FPR limit, all from one parallel radix sort (normal and anomalous pixels keyed apart, the
+/// latter carrying their region) and one sweep over the distinct scores.
 /// </summary>
 public sealed record PixelMetrics(BinaryMetrics Binary, IReadOnlyList<AuproValue> Aupro)
 {
@@ -59,6 +60,7 @@ public sealed record PixelMetrics(BinaryMetrics Binary, IReadOnlyList<AuproValue
     /// positive. Normal pixels scoring strictly between two anomalous-pixel scores are taken in one step: the PRO
     /// curve runs flat there, so merging those points leaves its area, and the interpolation at a limit, unchanged.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     static BinaryMetrics Sweep(PixelSortedKeys sorted, ProAreaIntegrator area, List<(double, double)>? curve)
     {
         var normals = sorted.Normals;

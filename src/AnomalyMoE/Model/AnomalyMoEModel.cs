@@ -40,6 +40,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
     readonly ModuleList<ComponentExpert> component_experts;
     readonly TopKRouter gating_network;
     readonly IFeatureEncoder? featureEncoder;
+    bool ownsEncoder;
 
     public AnomalyMoEOptions Options { get; }
 
@@ -52,7 +53,8 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
     public TopKRouter Router => gating_network;
 
     /// <summary>
-    /// Builds the experts and router with their default (PyTorch) initialisation around <paramref name="featureEncoder"/>.
+    /// Builds the experts and router with their default (PyTorch) initialisation around <paramref name="featureEncoder"/>
+    /// (not owned: the caller disposes it).
     /// A <see cref="Dinov2Encoder"/> becomes the <c>encoder</c> submodule (its weights are part of the state dict, frozen);
     /// another encoder is used but not saved; with none, every input must carry its token maps.
     /// </summary>
@@ -79,7 +81,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         var encoderOptions = options.Validate().Encoder
             ?? throw new ArgumentException("Options.Encoder is null: name the DINOv2 architecture to build, or construct the model with an encoder.", nameof(options));
         if (seed is { } s) manual_seed(s);
-        return new AnomalyMoEModel(options, Dinov2Encoder.CreateRandom(encoderOptions));
+        return new AnomalyMoEModel(options, Dinov2Encoder.CreateRandom(encoderOptions)) { ownsEncoder = true };
     }
 
     /// <summary>
@@ -106,7 +108,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         var encoderOptions = options.Validate().Encoder
             ?? throw new ArgumentException("Options.Encoder is null: a whole checkpoint needs the DINOv2 architecture of its encoder.", nameof(options));
         var dino = Dinov2Encoder.Load(tensors, encoderOptions, source);
-        var model = new AnomalyMoEModel(options, dino);
+        var model = new AnomalyMoEModel(options, dino) { ownsEncoder = true };
         try
         {
             model.LoadExperts(tensors, source);
@@ -114,7 +116,6 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         catch
         {
             model.Dispose();
-            dino.Dispose();
             throw;
         }
         return model;
@@ -154,6 +155,13 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         message.Append($" {keys.Count} {what}: ").Append(string.Join(", ", keys.Take(8)));
         if (keys.Count > 8) message.Append($", … ({keys.Count - 8} more)");
         message.Append('.');
+    }
+
+    /// <summary>Disposes the experts and router, and the encoder when the model built or loaded it itself.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && ownsEncoder) featureEncoder?.Dispose();
     }
 
     /// <summary>The parameters an optimizer updates: experts and router (the encoder stays frozen).</summary>

@@ -127,7 +127,7 @@ public sealed class SceneLayers(SKBitmap rgb, float[]? height = null) : IDisposa
     public void Dispose() => Rgb.Dispose();
 }
 
-/// <summary>A categories drawn with a Skia canvas in the 256 × 256 reference frame.</summary>
+/// <summary>Categories drawn with a Skia canvas in the 256 × 256 reference frame.</summary>
 public abstract class CanvasCategory : SyntheticCategory
 {
     protected abstract SKColor Background(SceneContext context);

@@ -122,7 +122,7 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
     void InitialiseRandomly()
     {
         using var noGrad = torch.no_grad();
-        nn.init.trunc_normal_(pos_embed, std: 0.02);
+        TruncatedNormal(pos_embed, std: 0.02);
         nn.init.normal_(cls_token, std: 1e-6);
         if (register_tokens is not null) nn.init.normal_(register_tokens, std: 1e-6);
         foreach (var (name, parameter) in named_parameters())
@@ -130,10 +130,20 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
             if (!name.StartsWith("blocks.", StringComparison.Ordinal)) continue;
             if (name.EndsWith("fc1.weight", StringComparison.Ordinal) || name.EndsWith("fc2.weight", StringComparison.Ordinal)
                 || name.EndsWith("qkv.weight", StringComparison.Ordinal) || name.EndsWith("proj.weight", StringComparison.Ordinal))
-                nn.init.trunc_normal_(parameter, std: 0.02);
+                TruncatedNormal(parameter, std: 0.02);
             else if (name.EndsWith(".bias", StringComparison.Ordinal) && !name.Contains(".norm", StringComparison.Ordinal))
                 parameter.zero_();
         }
+    }
+
+    /// <summary>
+    /// In-place normal(0, std²) truncated to ±2 std by inverse-CDF sampling, as PyTorch's <c>trunc_normal_</c>
+    /// (with its default bounds ±2 in units of std), in four native ops.
+    /// </summary>
+    static void TruncatedNormal(Tensor tensor, double std)
+    {
+        const double bound = 0.9544997361036416; // erf(√2) = 2·Φ(2) − 1
+        tensor.uniform_(-bound, bound).erfinv_().mul_(std * Math.Sqrt(2.0)).clamp_(-2.0 * std, 2.0 * std);
     }
 }
 

@@ -5,12 +5,18 @@ using static TorchSharp.torch;
 
 namespace AnomalyMoE.Encoders.Dinov2;
 
+/// <summary>Mean wall-clock and process CPU milliseconds (all threads) of one phase per iteration.</summary>
+public sealed record PhaseTime(double WallMs, double CpuMs);
+
 /// <summary>
 /// Throughput of a DINOv2 encoder and the share of its forward time spent in matrix kernels.
-/// <see cref="GemmMs"/>: the patch-embedding convolution plus the four linear layers of every block
-/// (qkv, proj, fc1, fc2), re-run alone with the forward's exact shapes. <see cref="AttentionMs"/>: the fused
+/// <see cref="Forward"/>: one frozen <see cref="Dinov2Encoder.Encode"/> of the batch.
+/// <see cref="Gemm"/>: the patch-embedding convolution plus the four linear layers of every block
+/// (qkv, proj, fc1, fc2), re-run alone with the forward's exact shapes. <see cref="Attention"/>: the fused
 /// <c>scaled_dot_product_attention</c> of every block (QKᵀ, softmax and ·V in one kernel), re-run alone.
 /// What remains (LayerNorm, GELU, residual adds, LayerScale, reshapes, token assembly) is the non-matrix part.
+/// The three phases are interleaved within each iteration so that a changing machine load affects them alike;
+/// CPU times are less sensitive than wall-clock times to other processes on a shared machine.
 /// </summary>
 public sealed record Dinov2BenchmarkResult(
     string Model,
@@ -19,16 +25,20 @@ public sealed record Dinov2BenchmarkResult(
     int Iterations,
     int Threads,
     string Device,
-    double ForwardMs,
-    double ImagesPerSecond,
-    double GemmMs,
-    double AttentionMs)
+    PhaseTime Forward,
+    PhaseTime Gemm,
+    PhaseTime Attention)
 {
-    /// <summary>Share of the forward spent in convolution/linear GEMMs.</summary>
-    public double GemmShare => GemmMs / ForwardMs;
+    public double ImagesPerSecond => Batch * 1000.0 / Forward.WallMs;
 
-    /// <summary>Share of the forward spent in GEMMs plus the fused attention kernel.</summary>
-    public double MatrixShare => (GemmMs + AttentionMs) / ForwardMs;
+    /// <summary>Share of forward wall time in convolution/linear GEMMs.</summary>
+    public double GemmShare => Gemm.WallMs / Forward.WallMs;
+
+    /// <summary>Share of forward wall time in GEMMs plus the fused attention kernel.</summary>
+    public double MatrixShare => (Gemm.WallMs + Attention.WallMs) / Forward.WallMs;
+
+    /// <summary>As <see cref="MatrixShare"/>, from process CPU time.</summary>
+    public double MatrixShareCpu => (Gemm.CpuMs + Attention.CpuMs) / Forward.CpuMs;
 }
 
 /// <summary>Measures <see cref="Dinov2BenchmarkResult"/> with random weights (throughput does not depend on their values).</summary>
@@ -48,15 +58,10 @@ public static class Dinov2Benchmark
 
         using var encoder = Dinov2Encoder.CreateRandom(options, seed: 0);
         encoder.MoveTo(device);
+        using var noGrad = torch.no_grad();
         using var images = torch.randn([batch, 3, imageSize, imageSize], device: device);
         int[] lastBlock = [options.Depth - 1];
-        long total = 3L * (warmup + iterations);
-        long done = 0;
 
-        double forwardMs = Time(warmup, iterations, () => encoder.Encode(images, lastBlock).Dispose(), device,
-            () => progress.Report("forward", ++done, total));
-
-        using var noGrad = torch.no_grad();
         var state = encoder.Model.state_dict();
         int grid = imageSize / options.PatchSize;
         long tokens = options.PrefixTokens + (long)grid * grid;
@@ -68,42 +73,49 @@ public static class Dinov2Benchmark
         using var v = torch.randn([batch, heads, tokens, d / heads], device: device);
         Tensor W(string name) => state[$"blocks.0.{name}"];
 
-        double gemmMs = Time(warmup, iterations, () =>
+        void Forward() => encoder.Encode(images, lastBlock).Dispose();
+        // Each result is disposed at once, as in the forward, so the allocator reuses memory in both measurements.
+        void Gemm()
         {
-            using var scope = NewDisposeScope();
-            nn.functional.conv2d(images, state["patch_embed.proj.weight"], state["patch_embed.proj.bias"], strides: [options.PatchSize, options.PatchSize]);
+            nn.functional.conv2d(images, state["patch_embed.proj.weight"], state["patch_embed.proj.bias"], strides: [options.PatchSize, options.PatchSize]).Dispose();
             for (int i = 0; i < options.Depth; i++)
             {
-                nn.functional.linear(x, W("attn.qkv.weight"), W("attn.qkv.bias"));
-                nn.functional.linear(x, W("attn.proj.weight"), W("attn.proj.bias"));
-                nn.functional.linear(x, W("mlp.fc1.weight"), W("mlp.fc1.bias"));
-                nn.functional.linear(hidden, W("mlp.fc2.weight"), W("mlp.fc2.bias"));
+                nn.functional.linear(x, W("attn.qkv.weight"), W("attn.qkv.bias")).Dispose();
+                nn.functional.linear(x, W("attn.proj.weight"), W("attn.proj.bias")).Dispose();
+                nn.functional.linear(x, W("mlp.fc1.weight"), W("mlp.fc1.bias")).Dispose();
+                nn.functional.linear(hidden, W("mlp.fc2.weight"), W("mlp.fc2.bias")).Dispose();
             }
-        }, device, () => progress.Report("matrix kernels", ++done, total));
-
-        double attentionMs = Time(warmup, iterations, () =>
+        }
+        void Attention()
         {
-            using var scope = NewDisposeScope();
-            for (int i = 0; i < options.Depth; i++) nn.functional.scaled_dot_product_attention(q, k, v);
-        }, device, () => progress.Report("attention kernel", ++done, total));
+            for (int i = 0; i < options.Depth; i++) nn.functional.scaled_dot_product_attention(q, k, v).Dispose();
+        }
 
+        var totals = new (double Wall, double Cpu)[3];
+        Action[] phases = [Forward, Gemm, Attention];
+        for (int iteration = 0; iteration < warmup + iterations; iteration++)
+        {
+            for (int p = 0; p < phases.Length; p++)
+            {
+                var (wall, cpu) = Time(phases[p], device);
+                if (iteration >= warmup) totals[p] = (totals[p].Wall + wall, totals[p].Cpu + cpu);
+            }
+            progress.Report("bench encoder", iteration + 1, warmup + iterations);
+        }
+        PhaseTime Mean(int p) => new(totals[p].Wall / iterations, totals[p].Cpu / iterations);
         return new Dinov2BenchmarkResult(options.Name, imageSize, batch, iterations, torch.get_num_threads(), device.ToString(),
-            forwardMs, batch * 1000.0 / forwardMs, gemmMs, attentionMs);
+            Mean(0), Mean(1), Mean(2));
     }
 
-    /// <summary>Mean milliseconds per call over <paramref name="iterations"/> timed calls after <paramref name="warmup"/> untimed ones.</summary>
-    static double Time(int warmup, int iterations, Action work, Device device, Action step)
+    static (double WallMs, double CpuMs) Time(Action work, Device device)
     {
-        for (int i = 0; i < warmup; i++) { work(); step(); }
-        Synchronize(device);
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        for (int i = 0; i < iterations; i++) { work(); step(); }
-        Synchronize(device);
-        return watch.Elapsed.TotalMilliseconds / iterations;
-    }
-
-    static void Synchronize(Device device)
-    {
+        work();
         if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
+        watch.Stop();
+        process.Refresh();
+        return (watch.Elapsed.TotalMilliseconds, (process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
     }
 }

@@ -32,17 +32,9 @@ public sealed class Dinov2Block : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        using (var normed = norm1.forward(x))
-        using (var attended = attn.forward(normed))
-        {
-            x = x + ls1.forward(attended);
-        }
-        using (var normed = norm2.forward(x))
-        using (var hidden = mlp.forward(normed))
-        {
-            x = x + ls2.forward(hidden);
-        }
-        return x.MoveToOuterDisposeScope();
+        var afterAttention = x + ls1.forward(attn.forward(norm1.forward(x)));
+        var afterMlp = afterAttention + ls2.forward(mlp.forward(norm2.forward(afterAttention)));
+        return afterMlp.MoveToOuterDisposeScope();
     }
 }
 

@@ -91,15 +91,19 @@ public sealed class Dinov2Encoder : IFeatureEncoder
         }
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
+        var requested = layers.ToHashSet();
+        var blockOutputs = new Tensor?[model.Options.Depth];
         var x = model.PrepareTokens(images);
-        var blockOutputs = new Tensor[model.Options.Depth];
         for (int i = 0; i < blockOutputs.Length; i++)
         {
-            x = model.Blocks[i].forward(x);
-            blockOutputs[i] = x;
+            var next = model.Blocks[i].forward(x);
+            // Free token maps nobody asked for at once: all blocks' maps of a large ViT batch would not fit in memory.
+            if (i == 0 || !requested.Contains(i - 1)) x.Dispose();
+            x = next;
+            if (requested.Contains(i)) blockOutputs[i] = x;
         }
         // detach() gives each requested map its own handle, so a layer requested twice is disposed safely.
-        var maps = layers.Select(i => blockOutputs[i].detach().MoveToOuterDisposeScope()).ToList();
+        var maps = layers.Select(i => blockOutputs[i]!.detach().MoveToOuterDisposeScope()).ToList();
         var global = x.select(1, 0).contiguous().MoveToOuterDisposeScope();
         int p = model.Options.PatchSize;
         return new EncoderOutput(maps, global, (int)(images.shape[2] / p), (int)(images.shape[3] / p));

@@ -78,7 +78,7 @@ public sealed class WeaveCategory : CanvasCategory
                 break;
             case "scratch":
                 using (var path = Shapes.Arc(d, cx, cy, d.Range(40, 90), d.Range(0, MathF.PI)))
-                using (var paint = Shapes.Stroke(Shapes.Hsv(hue, 0.1f, 0.95f), d.Range(1.8f, 3f)))
+                using (var paint = Shapes.Stroke(Shapes.Hsv(hue, 0.1f, 0.95f), Shapes.AtLeast(canvas, d.Range(1.8f, 3f), 1.5f)))
                     canvas.DrawPath(path, paint);
                 break;
         }
@@ -132,13 +132,18 @@ public sealed class NutCategory : CanvasCategory
         switch (anomaly.Name)
         {
             case "scratch":
+                // A gouge: dark groove with a bright burr, visible on both the shiny and the dull side of the face.
                 using (var path = Shapes.Arc(d, px, py, d.Range(22, 40), at + MathF.PI / 2 + d.Jitter(0, 0.4f)))
-                using (var paint = Shapes.Stroke(Shapes.Gray(0.97f), d.Range(1.6f, 2.6f)))
-                    canvas.DrawPath(path, paint);
+                using (var burr = Shapes.Stroke(Shapes.Gray(0.97f), Shapes.AtLeast(canvas, d.Range(2.8f, 3.6f), 2.4f)))
+                using (var groove = Shapes.Stroke(Shapes.Gray(0.18f), Shapes.AtLeast(canvas, 1.4f, 1.2f)))
+                {
+                    canvas.DrawPath(path, burr);
+                    canvas.DrawPath(path, groove);
+                }
                 break;
             case "crack":
                 using (var path = Shapes.Crack(d, cx + MathF.Cos(at) * radius * 0.9f, cy + MathF.Sin(at) * radius * 0.9f, d.Range(22, 34), 6, at + MathF.PI))
-                using (var paint = Shapes.Stroke(Shapes.Gray(0.05f), d.Range(1.8f, 2.8f)))
+                using (var paint = Shapes.Stroke(Shapes.Gray(0.05f), Shapes.AtLeast(canvas, d.Range(1.8f, 2.8f), 1.5f)))
                     canvas.DrawPath(path, paint);
                 break;
             case "color_spot":
@@ -232,7 +237,7 @@ public sealed class BoardCategory : CanvasCategory
         {
             var (px, py) = (cx + d.Range(-70, 70), cy + d.Range(-50, 50));
             using var path = Shapes.Arc(d, px, py, d.Range(35, 70), d.Range(0, MathF.PI));
-            using var paint = Shapes.Stroke(Shapes.Gray(0.93f), d.Range(1.8f, 2.6f));
+            using var paint = Shapes.Stroke(Shapes.Gray(0.93f), Shapes.AtLeast(canvas, d.Range(1.8f, 2.6f), 1.5f));
             canvas.DrawPath(path, paint);
         }
     }

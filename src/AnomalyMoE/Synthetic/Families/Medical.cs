@@ -125,11 +125,15 @@ public sealed class RetinaOctCategory : SyntheticCategory
     static readonly float[] BandLevel = [0.8f, 0.45f, 0.6f, 0.25f, 0.55f, 0.18f, 0.75f, 0.95f];
     static readonly float[] BandThickness = [9, 10, 9, 8, 6, 20, 5, 7];
 
+    const int InnerBands = 5;
+
+    static float InnerThickness(float[] thickness) => thickness.Take(InnerBands).Sum();
+
     protected override SceneLayers RenderLayers(SceneContext context, AnomalyKind? anomaly)
     {
         var size = context.Size;
         var rng = context.Layout;
-        var baseline = rng.Jitter(95, 12);
+        var baseline = rng.Jitter(90, 12);
         var tilt = rng.Jitter(0, 0.12f);
         var curvature = rng.Jitter(0.0012f, 0.0006f);
         var fovea = (X: rng.Jitter(128, 30), Depth: rng.Jitter(16, 4), Width: rng.Jitter(22, 4));
@@ -151,32 +155,33 @@ public sealed class RetinaOctCategory : SyntheticCategory
         for (var x = 0; x < size; x++)
         {
             var rx = x * scale;
-            var top = baseline + tilt * (rx - 128) + curvature * (rx - 128) * (rx - 128)
-                      + 3 * ValueNoise.At(rx * 0.02f, 0, waveSeed);
+            // The outer retina follows the eye's curvature; the inner layers (nerve fibre to outer plexiform)
+            // stack on top of it and thin out into the foveal pit, so only the inner surface dips.
+            var outerTop = baseline + InnerThickness(thickness) - tilt * (rx - 128) - curvature * (rx - 128) * (rx - 128)
+                           + 3 * ValueNoise.At(rx * 0.02f, 0, waveSeed);
             var pit = MathF.Exp(-(rx - fovea.X) * (rx - fovea.X) / (2 * fovea.Width * fovea.Width));
-            top += fovea.Depth * pit;
-            bounds[0] = top;
-            for (var k = 0; k < thickness.Length; k++)
-            {
-                // Inner layers thin out into the foveal pit.
-                var t = k < 5 ? thickness[k] * (1 - 0.8f * pit) : thickness[k];
-                bounds[k + 1] = bounds[k] + t;
-            }
+            var thinning = 1 - Math.Min(0.9f, fovea.Depth / InnerThickness(thickness)) * pit;
+            bounds[InnerBands] = outerTop;
+            for (var k = InnerBands - 1; k >= 0; k--) bounds[k] = bounds[k + 1] - thickness[k] * thinning;
+            for (var k = InnerBands; k < thickness.Length; k++) bounds[k + 1] = bounds[k] + thickness[k];
             var lift = ped.W > 0 ? ped.H * MathF.Max(0, 1 - (rx - ped.X) * (rx - ped.X) / (ped.W * ped.W)) : 0;
             for (var y = 0; y < size; y++)
             {
                 var ry = y * scale;
-                // A detachment lifts the retina by `lift`: the pixel shows the unlifted retina at ry + lift,
-                // and the gap it leaves above the choroid is dark.
-                var sample = ry + lift;
                 float level;
-                if (sample < bounds[0]) level = 0.04f;
+                var outer = thickness.Length - 2; // the ellipsoid zone and pigment epithelium: the bands a detachment lifts
+                if (ry < bounds[0]) level = 0.04f;
                 else if (ry >= bounds[^1]) level = 0.35f + 0.15f * ValueNoise.At(rx * 0.15f, ry * 0.15f, waveSeed + 1);
-                else if (sample >= bounds[^1]) level = 0.08f;
+                else if (lift > 0 && ry >= bounds[outer] - lift)
+                {
+                    // The outer bands are lifted by `lift` into the outer nuclear layer; below them a dark, fluid-filled dome.
+                    var sample = ry + lift;
+                    level = sample >= bounds[^1] ? 0.08f : sample >= bounds[outer + 1] ? BandLevel[outer + 1] : BandLevel[outer];
+                }
                 else
                 {
                     var band = 0;
-                    while (band < thickness.Length - 1 && sample >= bounds[band + 1]) band++;
+                    while (band < thickness.Length - 1 && ry >= bounds[band + 1]) band++;
                     level = BandLevel[band];
                 }
                 if (fluid.Band >= 0)

@@ -10,6 +10,17 @@ static class Shapes
     public static SKPaint Stroke(SKColor color, float width, SKStrokeCap cap = SKStrokeCap.Round) =>
         new() { Color = color, IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = width, StrokeCap = cap, StrokeJoin = SKStrokeJoin.Round };
 
+    /// <summary>
+    /// A stroke width in reference pixels that is at least <paramref name="pixels"/> output pixels wide on this
+    /// canvas, so thin defects stay visible (and masked) at small output sizes.
+    /// </summary>
+    public static float AtLeast(SKCanvas canvas, float width, float pixels)
+    {
+        var m = canvas.TotalMatrix;
+        var scale = MathF.Sqrt(m.ScaleX * m.ScaleX + m.SkewY * m.SkewY);
+        return MathF.Max(width, pixels / scale);
+    }
+
     /// <summary>A colour from hue (degrees), saturation and value (0–1).</summary>
     public static SKColor Hsv(float hue, float saturation, float value, byte alpha = 255) =>
         SKColor.FromHsv(((hue % 360) + 360) % 360, Math.Clamp(saturation, 0, 1) * 100, Math.Clamp(value, 0, 1) * 100, alpha);

@@ -10,7 +10,7 @@ namespace AnomalyMoE.Synthetic.Families;
 public abstract class SurveillanceCategory : CanvasCategory
 {
     public override string Family => "video";
-    public override int ClipLength => 16;
+    public override int ClipLength => 8;
     public override IReadOnlyList<AnomalyKind> AnomalyKinds { get; } = [AnomalyKind.Structural("cyclist"), AnomalyKind.Structural("vehicle")];
     protected override float LightingStrength => 0.08f;
 
@@ -31,7 +31,20 @@ public abstract class SurveillanceCategory : CanvasCategory
         DrawScene(canvas);
         var clip = context.Clip;
         var frame = context.Frame;
-        var count = clip.Int(5, 11);
+        // Cloud shadows drift across the scene: large, soft, slow changes that a pixel template cannot hold.
+        var clouds = clip.Int(1, 4);
+        for (var c = 0; c < clouds; c++)
+        {
+            var centre = new SKPoint(clip.Range(-40, 296) + clip.Jitter(0, 1.5f) * frame, clip.Range(-40, 296) + clip.Jitter(0, 1f) * frame);
+            var radius = clip.Range(50, 130);
+            var darkness = (byte)clip.Range(40, 90);
+            using var shade = new SKPaint
+            {
+                Shader = SKShader.CreateRadialGradient(centre, radius, [new SKColor(0, 0, 20, darkness), new SKColor(0, 0, 20, 0)], SKShaderTileMode.Clamp),
+            };
+            canvas.DrawCircle(centre, radius, shade);
+        }
+        var count = clip.Int(6, 17);
         var figures = new List<(SKPoint At, float Phase, SKColor Shirt, SKColor Trousers)>();
         for (var i = 0; i < count; i++)
         {
@@ -50,7 +63,7 @@ public abstract class SurveillanceCategory : CanvasCategory
         var speed = path.Range(2.2f, 3.2f);
         var position = Wrap(new SKPoint(s.X + v.X * speed * frame, s.Y + v.Y * speed * frame));
         var d = context.Defect;
-        var colour = Shapes.Hsv(d.Range(0, 360), d.Range(0.6f, 0.9f), d.Range(0.5f, 0.9f));
+        var colour = Shapes.Hsv(d.Range(0, 360), d.Range(0.2f, 0.7f), d.Range(0.3f, 0.8f));
         var scale = ScaleAt(position.Y);
         if (anomaly.Name == "cyclist") DrawCyclist(canvas, position, scale, v.X >= 0, colour);
         else DrawVehicle(canvas, position, scale, v.X >= 0, colour);

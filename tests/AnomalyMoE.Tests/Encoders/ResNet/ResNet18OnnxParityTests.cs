@@ -1,5 +1,6 @@
 using AnomalyMoE.Encoders;
 using AnomalyMoE.Encoders.ResNet;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,6 +37,76 @@ public class ResNet18OnnxParityTests(ResNet18OnnxFixture fixture)
         using var outputs = session.Run(runOptions, [inputName], [value], [outputName]);
         shape = outputs[0].GetTensorTypeAndShape().Shape;
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    /// <summary>
+    /// The model bytes with extra graph outputs (so ONNX Runtime returns intermediate values): the GraphProto
+    /// field is rewritten with ValueInfoProto entries (name, float tensor type) appended; other fields are copied.
+    /// </summary>
+    static byte[] WithExtraOutputs(byte[] model, IEnumerable<string> names)
+    {
+        var extra = new MemoryStream();
+        foreach (var name in names)
+        {
+            var info = new MemoryStream();
+            var w = new CodedOutputStream(info);
+            w.WriteTag(1, WireFormat.WireType.LengthDelimited);   // ValueInfoProto.name
+            w.WriteString(name);
+            w.WriteTag(2, WireFormat.WireType.LengthDelimited);   // ValueInfoProto.type = TypeProto{tensor_type{elem_type=FLOAT}}
+            w.WriteBytes(ByteString.CopyFrom(0x0A, 0x02, 0x08, 0x01));
+            w.Flush();
+            var e = new CodedOutputStream(extra);
+            e.WriteTag(12, WireFormat.WireType.LengthDelimited);  // GraphProto.output
+            e.WriteBytes(ByteString.CopyFrom(info.ToArray()));
+            e.Flush();
+        }
+        var result = new MemoryStream();
+        var input = new CodedInputStream(model);
+        while (true)
+        {
+            int start = (int)input.Position;
+            uint tag = input.ReadTag();
+            if (tag == 0) break;
+            if (WireFormat.GetTagFieldNumber(tag) != 7)
+            {
+                input.SkipLastField();
+                result.Write(model, start, (int)input.Position - start);
+                continue;
+            }
+            var graph = input.ReadBytes().ToByteArray().Concat(extra.ToArray()).ToArray();
+            var o = new CodedOutputStream(result);
+            o.WriteTag(7, WireFormat.WireType.LengthDelimited);
+            o.WriteBytes(ByteString.CopyFrom(graph));
+            o.Flush();
+        }
+        return result.ToArray();
+    }
+
+    [Fact]
+    public void Stage2_and_stage3_block_outputs_match_onnx_runtime()
+    {
+        var topology = ResNetTopology.FromOnnx(OnnxModel.Load(fixture.ModelPath));
+        var names = new[] { 1, 2 }.SelectMany(s => topology.Stages[s].Select(b => b.Output)).ToArray();
+        using var session = new InferenceSession(WithExtraOutputs(File.ReadAllBytes(fixture.ModelPath), names));
+
+        var (normalized, rgb255) = RandomImages(1, 4);
+        using var _n = normalized;
+        using var _r = rgb255;
+        using var input = fixture.Backbone.Preprocessing.FromImageNetNormalized(normalized);
+        using var contiguous = input.contiguous();
+        var data = contiguous.data<float>().ToArray();
+        using var value = OrtValue.CreateTensorValueFromMemory(data, input.shape);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [session.InputMetadata.Keys.Single()], [value], names);
+        using var ours = fixture.Backbone.Network.ForwardStages(input, 2);
+        var oursFlat = new[] { 1, 2 }.SelectMany(s => ours.Stages[s]).ToArray();
+        for (int i = 0; i < names.Length; i++)
+        {
+            using var expected = tensor(outputs[i].GetTensorDataAsSpan<float>().ToArray(), outputs[i].GetTensorTypeAndShape().Shape);
+            Assert.Equal(expected.shape, oursFlat[i].shape);
+            var maxAbs = (oursFlat[i] - expected).abs().max().item<float>();
+            Assert.True(maxAbs <= 1e-3f, $"{names[i]}: max abs error {maxAbs}");
+        }
     }
 
     [Fact]
