@@ -27,12 +27,15 @@ public static class LossCurvePlot
         var names = columns.Keys.Where(k => k != iterationKey && !k.Equals("lr", StringComparison.OrdinalIgnoreCase)
                                             && (components is null || components.Contains(k))).ToList();
         if (names.Count == 0) throw new ArgumentException("The loss log has no loss columns to draw.");
+        // A term that is zero throughout (e.g. EIR with one expert per level) carries nothing to plot.
+        names = names.Where(n => columns[n].Any(v => double.IsFinite(v) && v != 0)).ToList();
+        if (names.Count == 0) throw new ArgumentException("Every loss column of the log is zero or missing.");
         var plot = new ScottPlot.Plot();
-        bool log = names.SelectMany(n => columns[n]).Where(v => v > 0).DefaultIfEmpty(1).Max()
-                   / Math.Max(1e-30, names.SelectMany(n => columns[n]).Where(v => v > 0).DefaultIfEmpty(1).Min()) > 1e3;
+        var values = names.SelectMany(n => columns[n]).Where(double.IsFinite).ToArray();
+        bool log = values.All(v => v > 0) && values.Max() / values.Min() > 1e3;
         foreach (var name in names)
         {
-            var y = columns[name].Select(v => log ? Math.Log10(Math.Max(v, 1e-12)) : v).ToArray();
+            var y = columns[name].Select(v => log ? Math.Log10(v) : v).ToArray();
             var line = plot.Add.ScatterLine(x, y);
             line.LegendText = name;
             line.LineWidth = 2;

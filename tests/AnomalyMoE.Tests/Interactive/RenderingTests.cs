@@ -134,6 +134,15 @@ public class RenderingTests
     }
 
     [Fact]
+    public void Loss_log_of_only_zero_terms_is_rejected()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "losses.csv");
+        File.WriteAllLines(path, ["iteration,lr,eir", "0,0.001,0", "1,0.001,0"]);
+        Assert.Throws<ArgumentException>(() => LossCurvePlot.FromCsv(path));
+    }
+
+    [Fact]
     public void Progress_lines_name_task_fraction_and_values_and_are_throttled()
     {
         var lines = new List<string>();
