@@ -92,11 +92,35 @@ public sealed class NotebookStudy : IDisposable
     /// <summary>Seconds spent in data preparation, training and evaluation.</summary>
     public Dictionary<string, double> Timings { get; } = [];
 
+    readonly bool ownsData;
+
     NotebookStudy(StudyOptions options, string category, bool real, string work, IFeatureEncoder encoder, AnomalyMoEModel model,
-        ExpertInformationRepulsion? eir, StudySplit train, StudySplit test, ComponentMaskModel components)
+        ExpertInformationRepulsion? eir, StudySplit train, StudySplit test, ComponentMaskModel components, bool ownsData = true)
     {
         (Options, CategoryName, UsesRealData, WorkDirectory, Encoder, Model, Eir, Train, Test, ComponentMasks) =
             (options, category, real, work, encoder, model, eir, train, test, components);
+        this.ownsData = ownsData;
+    }
+
+    /// <summary>
+    /// A fresh, untrained model with other model or training options (expert counts, top-k, EIR, ESB, iterations) on this
+    /// study's data, encoder and component masks, which stay owned by this study: dispose the variant first. Options that
+    /// change the data (family, root, category, size, image counts, seed) are refused.
+    /// </summary>
+    public NotebookStudy Variant(StudyOptions options, string? name = null)
+    {
+        var o = options.Validate();
+        if (o.Family != Options.Family || o.DataRoot != Options.DataRoot || o.Category != Options.Category || o.ImageSize != Options.ImageSize
+            || o.TrainImages != Options.TrainImages || o.TestImages != Options.TestImages || o.Seed != Options.Seed)
+            throw new ArgumentException("A variant shares the study's data: Family, DataRoot, Category, ImageSize, TrainImages, TestImages and Seed must stay the same.", nameof(options));
+        manual_seed(o.Seed);
+        var model = new AnomalyMoEModel(ModelOptions(o, Encoder.Info.Width), Encoder);
+        ParameterInitialization.ApplyReference(model);
+        var eir = model.Options.Objectives.UseEir ? new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(Encoder.Info.Width)) : null;
+        var folder = name is null ? Guid.NewGuid().ToString("N") : new string(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+        var work = Path.Combine(WorkDirectory, "variant-" + folder);
+        Directory.CreateDirectory(work);
+        return new NotebookStudy(o, CategoryName, UsesRealData, work, Encoder, model, eir, Train, Test, ComponentMasks, ownsData: false);
     }
 
     /// <summary>Model options for the ResNet18 encoder (width 384, two tapped layers) with the study's counts and switches.</summary>
@@ -155,7 +179,7 @@ public sealed class NotebookStudy : IDisposable
         var modelOptions = ModelOptions(o, encoder.Info.Width);
         var model = new AnomalyMoEModel(modelOptions, encoder);
         ParameterInitialization.ApplyReference(model);
-        var eir = o.UseEir && o.PatchExperts > 0 && o.GlobalExperts > 0
+        var eir = modelOptions.Objectives.UseEir
             ? new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(encoder.Info.Width))
             : null;
         var study = new NotebookStudy(o, category, real, work, encoder, model, eir, train, test, components);
@@ -426,11 +450,12 @@ public sealed class NotebookStudy : IDisposable
 
     public void Dispose()
     {
+        Eir?.Dispose();
+        Model.Dispose();
+        if (!ownsData) return;
         Train.Dispose();
         Test.Dispose();
         ComponentMasks.Dispose();
-        Eir?.Dispose();
-        Model.Dispose();
         Encoder.Dispose();
     }
 }
