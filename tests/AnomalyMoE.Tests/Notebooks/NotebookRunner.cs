@@ -65,7 +65,7 @@ public static partial class NotebookRunner
 
     /// <summary>
     /// With <c>ANOMALYMOE_NOTEBOOK_DUMP</c> set to a folder, writes each displayed PNG and each chart's HTML there
-    /// (<c>&lt;notebook&gt;-cell&lt;n&gt;-&lt;k&gt;.png|html</c>) so a person can look at what a headless run showed.
+    /// (<c>&lt;notebook&gt;-cell&lt;n&gt;-&lt;k&gt;.png|html</c>: images, charts, tables) so a person can look at what a headless run showed.
     /// </summary>
     static void Dump(string notebook, int cell, IReadOnlyList<FormattedValue> outputs)
     {
@@ -78,7 +78,7 @@ public static partial class NotebookRunner
         {
             k++;
             foreach (Match png in EmbeddedPng().Matches(value.Value)) File.WriteAllBytes($"{stem}-{k}.png", Convert.FromBase64String(png.Groups[1].Value));
-            if (value.Value.Contains("plotly", StringComparison.OrdinalIgnoreCase)) File.WriteAllText($"{stem}-{k}.html", value.Value);
+            if (value.Value.Contains("plotly", StringComparison.OrdinalIgnoreCase) || value.Value.Contains("amoe-table", StringComparison.Ordinal)) File.WriteAllText($"{stem}-{k}.html", value.Value);
         }
         foreach (var value in outputs.Where(v => v.MimeType == "text/plain")) File.AppendAllText($"{stem}.txt", value.Value + "\n");
     }
