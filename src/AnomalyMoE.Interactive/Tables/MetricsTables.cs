@@ -1,0 +1,77 @@
+using AnomalyMoE.Evaluation;
+using Microsoft.Data.Analysis;
+
+namespace AnomalyMoE.Interactive.Tables;
+
+/// <summary>Metrics as Microsoft.Data.Analysis data frames (one row per category or run; pixel metrics null when unavailable).</summary>
+public static class MetricsTables
+{
+    public static readonly string[] MetricColumns = ["I-AUROC", "I-AP", "I-F1max", "P-AUROC", "P-AP", "P-F1max", "AUPRO"];
+
+    /// <summary>One row per category.</summary>
+    public static DataFrame FromCategories(IEnumerable<CategoryMetrics> categories, string rowColumn = "category") =>
+        Build(categories.Select(c => (c.Category, c)), rowColumn);
+
+    /// <summary>Rows of each category and the mean.</summary>
+    public static DataFrame FromSummary(MetricsSummary summary) =>
+        Build(summary.Categories.Append(summary.Mean).Select(c => (c.Category, c)), "category");
+
+    /// <summary>One row per named run (e.g. ablation variants), each with its mean metrics.</summary>
+    public static DataFrame FromRuns(IEnumerable<(string Run, CategoryMetrics Metrics)> runs, string rowColumn = "run") => Build(runs, rowColumn);
+
+    /// <summary>A frame with a row-name column and one double column per (name, values) pair.</summary>
+    public static DataFrame FromColumns(string rowColumn, IReadOnlyList<string> rows, IEnumerable<(string Name, IReadOnlyList<double?> Values)> columns)
+    {
+        var frame = new DataFrame(new StringDataFrameColumn(rowColumn, rows));
+        foreach (var (name, values) in columns)
+        {
+            if (values.Count != rows.Count) throw new ArgumentException($"Column '{name}' has {values.Count} values for {rows.Count} rows.");
+            frame.Columns.Add(new DoubleDataFrameColumn(name, values));
+        }
+        return frame;
+    }
+
+    static DataFrame Build(IEnumerable<(string Name, CategoryMetrics Metrics)> rows, string rowColumn)
+    {
+        var list = rows.ToList();
+        double?[] Column(Func<CategoryMetrics, double?> f) => list.Select(r => f(r.Metrics) is { } v ? Math.Round(v, 4) : (double?)null).ToArray();
+        return FromColumns(rowColumn, list.Select(r => r.Name).ToArray(),
+        [
+            (MetricColumns[0], Column(m => m.ImageAuroc)),
+            (MetricColumns[1], Column(m => m.ImageAp)),
+            (MetricColumns[2], Column(m => m.ImageF1Max)),
+            (MetricColumns[3], Column(m => m.PixelAuroc)),
+            (MetricColumns[4], Column(m => m.PixelAp)),
+            (MetricColumns[5], Column(m => m.PixelF1Max)),
+            (MetricColumns[6], Column(m => m.PixelAupro)),
+        ]);
+    }
+
+    /// <summary>The frame as an HTML table (numbers to 4 decimals, empty cells for missing values).</summary>
+    public static string ToHtml(DataFrame frame, string? caption = null)
+    {
+        var html = new System.Text.StringBuilder("<table class=\"amoe-table\">");
+        if (caption is not null) html.Append("<caption>").Append(System.Net.WebUtility.HtmlEncode(caption)).Append("</caption>");
+        html.Append("<thead><tr>");
+        foreach (var column in frame.Columns) html.Append("<th>").Append(System.Net.WebUtility.HtmlEncode(column.Name)).Append("</th>");
+        html.Append("</tr></thead><tbody>");
+        for (long r = 0; r < frame.Rows.Count; r++)
+        {
+            html.Append("<tr>");
+            foreach (var column in frame.Columns)
+            {
+                var value = column[r];
+                var text = value switch
+                {
+                    null => "",
+                    double d => d.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture),
+                    float f => f.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture),
+                    _ => value.ToString() ?? "",
+                };
+                html.Append("<td>").Append(System.Net.WebUtility.HtmlEncode(text)).Append("</td>");
+            }
+            html.Append("</tr>");
+        }
+        return html.Append("</tbody></table>").ToString();
+    }
+}

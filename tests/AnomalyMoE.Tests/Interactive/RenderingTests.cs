@@ -1,0 +1,158 @@
+using AnomalyMoE.Evaluation;
+using AnomalyMoE.Interactive;
+using AnomalyMoE.Interactive.Charts;
+using AnomalyMoE.Interactive.Rendering;
+using AnomalyMoE.Interactive.Tables;
+using AnomalyMoE.Runtime;
+using AnomalyMoE.Tests.Support;
+using SkiaSharp;
+
+namespace AnomalyMoE.Tests.Interactive;
+
+public class RenderingTests
+{
+    static MapPanel Panel(int size = 16)
+    {
+        var rgb = Enumerable.Repeat(0.5f, size * size * 3).ToArray();
+        var map = new float[size * size];
+        var mask = new byte[size * size];
+        for (int y = 4; y < 8; y++)
+        for (int x = 4; x < 8; x++)
+        {
+            map[y * size + x] = 1;
+            mask[y * size + x] = 1;
+        }
+        return new MapPanel("defect", size, size, rgb, map, mask, 0.9);
+    }
+
+    [Fact]
+    public void Overlay_is_red_where_the_map_is_high_and_blue_where_it_is_low()
+    {
+        using var bitmap = HeatmapOverlay.Compose(Panel() with { Mask = null }, new OverlayOptions(Opacity: 1));
+        var hot = bitmap.GetPixel(5, 5);
+        var cold = bitmap.GetPixel(12, 12);
+        Assert.True(hot.Red > 100 && hot.Green < 30 && hot.Blue < 30, $"hot pixel {hot}");
+        Assert.True(cold.Blue > 100 && cold.Red < 50, $"cold pixel {cold}");
+    }
+
+    [Fact]
+    public void Ground_truth_is_outlined_on_its_boundary_only()
+    {
+        var outline = new SKColor(OverlayOptions.Default.OutlineColor);
+        using var bitmap = HeatmapOverlay.Compose(Panel());
+        Assert.Equal(outline, bitmap.GetPixel(4, 5));
+        Assert.Equal(outline, bitmap.GetPixel(7, 7));
+        Assert.NotEqual(outline, bitmap.GetPixel(5, 5));
+        Assert.NotEqual(outline, bitmap.GetPixel(10, 10));
+    }
+
+    [Fact]
+    public void Grid_png_has_one_cell_per_panel_in_the_given_columns()
+    {
+        var png = HeatmapOverlay.RenderGridPng([Panel(), Panel(), Panel()], columns: 2, new OverlayOptions(PanelSize: 32));
+        using var decoded = SKBitmap.Decode(png);
+        Assert.Equal(2 * (32 + 4) + 4, decoded.Width);
+        Assert.Equal(2 * (32 + 18 + 4) + 4, decoded.Height);
+    }
+
+    [Fact]
+    public void Panel_with_wrong_sizes_is_rejected_by_name()
+    {
+        var bad = Panel() with { Map = new float[3] };
+        var e = Assert.Throws<ArgumentException>(() => HeatmapOverlay.RenderPng(bad));
+        Assert.Contains("defect", e.Message);
+    }
+
+    [Fact]
+    public void Panels_from_a_batch_undo_the_normalisation()
+    {
+        TorchRuntime.EnsureLoaded();
+        var norm = AnomalyMoE.Encoders.ImageNormalization.ImageNet;
+        using var images = TorchSharp.torch.zeros(1, 3, 4, 4);   // normalised 0 = the mean colour
+        var panel = MapPanels.FromBatch(images, norm)[0];
+        Assert.Equal(norm.Mean[0], panel.Rgb[0], 5);
+        Assert.Equal(norm.Mean[2], panel.Rgb[2], 5);
+    }
+
+    [Fact]
+    public void Roc_area_matches_the_library_auroc()
+    {
+        float[] scores = [0.1f, 0.4f, 0.35f, 0.8f, 0.8f, 0.2f, 0.9f];
+        int[] labels = [0, 0, 1, 1, 0, 0, 1];
+        var expected = BinaryMetrics.Compute(scores, labels.Select(l => (byte)l).ToArray());
+        Assert.Equal(expected.Auroc, CurveCharts.Roc("x", scores, labels).Area, 12);
+        Assert.Equal(expected.AveragePrecision, CurveCharts.PrecisionRecall("x", scores, labels).Area, 12);
+    }
+
+    [Fact]
+    public void Curves_need_both_classes()
+    {
+        Assert.Throws<AnomalyMoEException>(() => CurveCharts.Roc("x", [0.1f, 0.2f], [1, 1]));
+    }
+
+    [Fact]
+    public void Routing_summary_counts_selections_and_level_shares()
+    {
+        var routing = new RoutingSummary([[0.5, 0, 0.5, 0], [0, 0.7, 0, 0.3]], 2, 1, 1, ["a", "b"]);
+        Assert.Equal([0.5, 0.5, 0.5, 0.5], routing.SelectionRate());
+        Assert.Equal(0.6, routing.LevelShare()["patch"], 12);
+        Assert.Equal(["P0", "P1", "G0", "C0"], routing.ExpertNames);
+    }
+
+    [Fact]
+    public void Routing_charts_carry_the_weights()
+    {
+        var routing = new RoutingSummary([[0.5, 0, 0.5], [0, 0.7, 0.3]], 1, 1, 1, ["a", "a"]);
+        var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.Heatmap(routing));
+        Assert.Contains("heatmap", html);
+        Assert.Contains("0.7", html);
+        Assert.Contains("a (2)", html);
+        Assert.Contains("bar", AnomalyMoENotebook.ChartHtml(RoutingCharts.Utilisation(routing)));
+    }
+
+    [Fact]
+    public void Metrics_frame_has_a_row_per_category_and_empty_cells_for_missing_pixel_metrics()
+    {
+        var frame = MetricsTables.FromCategories([new CategoryMetrics("nut", 0.91234, 0.8, 0.7), new CategoryMetrics("weave", 0.5, 0.5, 0.5, 0.9, 0.4, 0.3, 0.8)]);
+        Assert.Equal(2, frame.Rows.Count);
+        Assert.Equal(0.9123, (double)frame["I-AUROC"][0]!, 12);
+        Assert.Null(frame["P-AUROC"][0]);
+        var html = MetricsTables.ToHtml(frame);
+        Assert.Contains("<td>nut</td><td>0.9123</td>", html);
+    }
+
+    [Fact]
+    public void Loss_curves_render_a_png_from_a_loss_log()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "losses.csv");
+        File.WriteAllLines(path, ["iteration,lr,total,esb", "0,0.001,1.5,3", "1,0.001,1.2,2.5", "2,0.001,1.0,2"]);
+        var png = LossCurvePlot.FromCsv(path, 320, 200);
+        using var decoded = SKBitmap.Decode(png.Bytes);
+        Assert.Equal(320, decoded.Width);
+        Assert.Equal(200, decoded.Height);
+    }
+
+    [Fact]
+    public void Loss_log_of_only_zero_terms_is_rejected()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "losses.csv");
+        File.WriteAllLines(path, ["iteration,lr,eir", "0,0.001,0", "1,0.001,0"]);
+        Assert.Throws<ArgumentException>(() => LossCurvePlot.FromCsv(path));
+    }
+
+    [Fact]
+    public void Progress_lines_name_task_fraction_and_values_and_are_throttled()
+    {
+        var lines = new List<string>();
+        var progress = new NotebookProgress(lines.Add, TimeSpan.FromHours(1));
+        progress.Report(new ProgressUpdate("train", 1, 10, new Dictionary<string, double> { ["total"] = 0.5 }));
+        progress.Report(new ProgressUpdate("train", 2, 10));
+        progress.Report(new ProgressUpdate("train", 10, 10));
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("train: 1/10 (10%)", lines[0]);
+        Assert.Contains("total 0.5", lines[0]);
+        Assert.StartsWith("train: 10/10 (100%)", lines[1]);
+    }
+}
