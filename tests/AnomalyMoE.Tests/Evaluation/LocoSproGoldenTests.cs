@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using AnomalyMoE.Evaluation;
 
@@ -7,7 +6,7 @@ namespace AnomalyMoE.Tests.Evaluation;
 /// <summary>Against values from golden/make_loco_spro.py, which follows the official MVTec LOCO evaluation's formulas.</summary>
 public class LocoSproGoldenTests
 {
-    static string Golden([CallerFilePath] string here = "") => Path.Combine(Path.GetDirectoryName(here)!, "golden", "loco_spro.json");
+    static string Golden() => Path.Combine(AppContext.BaseDirectory, "Evaluation", "golden", "loco_spro.json");
 
     [Fact]
     public void Auc_spro_at_every_limit_matches_the_official_formulas()

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Runtime.CompilerServices;
 using AnomalyMoE.Data.Download;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Tests.Support;
@@ -8,7 +7,7 @@ namespace AnomalyMoE.Tests.Data.Download;
 
 public class ArchiveExtractorTests
 {
-    static string Golden(string name, [CallerFilePath] string here = "") => Path.Combine(Path.GetDirectoryName(here)!, "golden", name);
+    static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "Data", "Download", "golden", name);
 
     [Fact]
     public void A_tar_xz_archive_is_unpacked_with_the_managed_xz_decoder()
