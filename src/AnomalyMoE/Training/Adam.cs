@@ -11,26 +11,14 @@ namespace AnomalyMoE.Training;
 /// </summary>
 public sealed class Adam : IDisposable
 {
-    sealed class State(Tensor expAvg, Tensor expAvgSq) : IDisposable
-    {
-        public long Step;
-        public Tensor ExpAvg { get; } = expAvg;
-        public Tensor ExpAvgSq { get; } = expAvgSq;
-
-        public void Dispose()
-        {
-            ExpAvg.Dispose();
-            ExpAvgSq.Dispose();
-        }
-    }
-
     readonly List<(string Name, Parameter Parameter)> parameters;
-    readonly Dictionary<string, State> states = new(StringComparer.Ordinal);
+    readonly MomentStates states;
 
     public Adam(IEnumerable<(string Name, Parameter Parameter)> namedParameters, double learningRate, double weightDecay = 0,
         double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
         parameters = namedParameters.ToList();
+        states = new MomentStates(parameters, withMax: false, owner: "Adam");
         LearningRate = learningRate;
         WeightDecay = weightDecay;
         Beta1 = beta1;
@@ -59,8 +47,7 @@ public sealed class Adam : IDisposable
         {
             var grad = p.grad;
             if (grad is null) continue;
-            if (!states.TryGetValue(name, out var state))
-                states[name] = state = new State(zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
+            var state = states.For(name, p);
             if (WeightDecay != 0) grad = grad.add(p, alpha: WeightDecay);
             state.Step++;
             double bias1 = 1 - Math.Pow(Beta1, state.Step);
@@ -72,37 +59,11 @@ public sealed class Adam : IDisposable
         }
     }
 
-    public Dictionary<string, Tensor> StateDict()
-    {
-        var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, s) in states)
-        {
-            dict[$"{name}.step"] = tensor(s.Step);
-            dict[$"{name}.exp_avg"] = s.ExpAvg.detach().clone();
-            dict[$"{name}.exp_avg_sq"] = s.ExpAvgSq.detach().clone();
-        }
-        return dict;
-    }
+    /// <summary>The moment buffers as a flat name → tensor dict (copies), for checkpoints.</summary>
+    public Dictionary<string, Tensor> StateDict() => states.StateDict();
 
-    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> dict)
-    {
-        foreach (var s in states.Values) s.Dispose();
-        states.Clear();
-        var known = parameters.ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
-        foreach (var key in dict.Keys.Where(k => k.EndsWith(".step", StringComparison.Ordinal)))
-        {
-            var name = key[..^".step".Length];
-            if (!known.TryGetValue(name, out var p)) throw new AnomalyMoEException($"Adam state names parameter '{name}', which the estimator does not have.");
-            Tensor Copy(string suffix) => dict.TryGetValue($"{name}.{suffix}", out var t)
-                ? t.detach().clone().to(p.device)
-                : throw new AnomalyMoEException($"Adam state for '{name}' lacks '{suffix}'.");
-            states[name] = new State(Copy("exp_avg"), Copy("exp_avg_sq")) { Step = dict[key].item<long>() };
-        }
-    }
+    /// <summary>Restores a state written by <see cref="StateDict"/>.</summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> dict) => states.LoadStateDict(dict);
 
-    public void Dispose()
-    {
-        foreach (var s in states.Values) s.Dispose();
-        states.Clear();
-    }
+    public void Dispose() => states.Dispose();
 }

@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using System.Globalization;
 using System.Text;
 
@@ -38,9 +39,7 @@ public sealed class LossLog : IDisposable
                 if (int.TryParse(first, NumberStyles.Integer, CultureInfo.InvariantCulture, out var it) && it < keepBefore) kept.Add(line);
             }
         }
-        var temp = path + ".tmp";
-        File.WriteAllLines(temp, [header, .. kept]);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteText(path, string.Concat(new[] { header }.Concat(kept).Select(line => line + Environment.NewLine)));
         var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
         return new LossLog(writer, columns) { Path = path };
     }

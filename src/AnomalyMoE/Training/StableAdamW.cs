@@ -39,28 +39,14 @@ public sealed record StableAdamWOptions
 public sealed class StableAdamW : IDisposable
 {
     readonly IReadOnlyList<(string Name, Parameter Parameter)> parameters;
-    readonly Dictionary<string, State> states = new(StringComparer.Ordinal);
-
-    sealed class State(Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq) : IDisposable
-    {
-        public long Step;
-        public Tensor ExpAvg { get; } = expAvg;
-        public Tensor ExpAvgSq { get; } = expAvgSq;
-        public Tensor? MaxExpAvgSq { get; } = maxExpAvgSq;
-
-        public void Dispose()
-        {
-            ExpAvg.Dispose();
-            ExpAvgSq.Dispose();
-            MaxExpAvgSq?.Dispose();
-        }
-    }
+    readonly MomentStates states;
 
     public StableAdamW(IEnumerable<(string Name, Parameter Parameter)> namedParameters, StableAdamWOptions? options = null)
     {
         Options = (options ?? StableAdamWOptions.Reference).Validate();
         LearningRate = Options.LearningRate;
         parameters = namedParameters.ToList();
+        states = new MomentStates(parameters, Options.AmsGrad, "Optimiser");
         var duplicate = parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate != null) throw new ArgumentException($"Parameter name '{duplicate.Key}' appears twice in the optimiser's parameter list.");
     }
@@ -90,14 +76,7 @@ public sealed class StableAdamW : IDisposable
         {
             var grad = p.grad;
             if (grad is null) continue;
-            if (!states.TryGetValue(name, out var state))
-            {
-                state = new State(
-                    torch.zeros_like(p).DetachFromDisposeScope(),
-                    torch.zeros_like(p).DetachFromDisposeScope(),
-                    Options.AmsGrad ? torch.zeros_like(p).DetachFromDisposeScope() : null);
-                states[name] = state;
-            }
+            var state = states.For(name, p);
 
             p.mul_(1 - lr * Options.WeightDecay);
 
@@ -123,44 +102,10 @@ public sealed class StableAdamW : IDisposable
     }
 
     /// <summary>The optimiser state as a flat name → tensor dict (copies), for checkpoints.</summary>
-    public Dictionary<string, Tensor> StateDict()
-    {
-        var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, s) in states)
-        {
-            dict[$"{name}.step"] = torch.tensor(s.Step);
-            dict[$"{name}.exp_avg"] = s.ExpAvg.detach().clone();
-            dict[$"{name}.exp_avg_sq"] = s.ExpAvgSq.detach().clone();
-            if (s.MaxExpAvgSq is { } m) dict[$"{name}.max_exp_avg_sq"] = m.detach().clone();
-        }
-        return dict;
-    }
+    public Dictionary<string, Tensor> StateDict() => states.StateDict();
 
     /// <summary>Restores a state written by <see cref="StateDict"/>; names must match this optimiser's parameters.</summary>
-    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> dict)
-    {
-        foreach (var s in states.Values) s.Dispose();
-        states.Clear();
-        var known = parameters.ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
-        foreach (var key in dict.Keys.Where(k => k.EndsWith(".step", StringComparison.Ordinal)))
-        {
-            var name = key[..^".step".Length];
-            if (!known.TryGetValue(name, out var p))
-                throw new AnomalyMoEException($"Optimiser state names parameter '{name}', which the model does not have.");
-            Tensor Copy(string suffix) => dict.TryGetValue($"{name}.{suffix}", out var t)
-                ? t.detach().clone().to(p.device)
-                : throw new AnomalyMoEException($"Optimiser state for '{name}' lacks '{suffix}'.");
-            var state = new State(Copy("exp_avg"), Copy("exp_avg_sq"), Options.AmsGrad ? Copy("max_exp_avg_sq") : null)
-            {
-                Step = dict[key].item<long>(),
-            };
-            states[name] = state;
-        }
-    }
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> dict) => states.LoadStateDict(dict);
 
-    public void Dispose()
-    {
-        foreach (var s in states.Values) s.Dispose();
-        states.Clear();
-    }
+    public void Dispose() => states.Dispose();
 }
