@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using AnomalyMoE.Evaluation;
+using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
 
 namespace AnomalyMoE.Cli.Commands;
 
 /// <summary>One ablation setting: the switches a grid point changes.</summary>
-public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? TopK)
+public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? TopK, RoutingScope? Routing = null)
 {
     public string Name
     {
@@ -17,6 +18,7 @@ public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? To
             var parts = new List<string>();
             if (Levels is not null) parts.Add($"levels-{Levels}");
             if (TopK is not null) parts.Add($"topk-{TopK}");
+            if (Routing is not null) parts.Add($"routing-{CommandSupport.RoutingName(Routing.Value)}");
             if (Eir is not null) parts.Add($"eir-{(Eir.Value ? "on" : "off")}");
             if (Esb is not null) parts.Add($"esb-{(Esb.Value ? "on" : "off")}");
             return parts.Count == 0 ? "default" : string.Join('_', parts);
@@ -33,11 +35,12 @@ public static class AblateCommand
         IReadOnlyList<bool?> eir = [null], esb = [null];
         IReadOnlyList<string?> levels = [null];
         IReadOnlyList<int?> topk = [null];
+        IReadOnlyList<RoutingScope?> routing = [null];
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var part in grid.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = part.IndexOf('=');
-            if (eq <= 0) throw new AnomalyMoEException($"Grid part '{part}' must look like key=value1,value2 (keys: eir, esb, levels, topk).");
+            if (eq <= 0) throw new AnomalyMoEException($"Grid part '{part}' must look like key=value1,value2 (keys: eir, esb, levels, topk, routing).");
             var key = part[..eq].Trim().ToLowerInvariant();
             var values = CommandSupport.Split(part[(eq + 1)..]);
             if (values.Count == 0) throw new AnomalyMoEException($"Grid key '{key}' has no values.");
@@ -54,11 +57,12 @@ public static class AblateCommand
                     topk = values.Select(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) && k >= 1
                         ? (int?)k : throw new AnomalyMoEException($"Grid value topk={v} is not a positive integer.")).ToList();
                     break;
-                default: throw new AnomalyMoEException($"Unknown grid key '{key}'; use eir, esb, levels or topk.");
+                case "routing": routing = values.Select(v => (RoutingScope?)CommandSupport.ParseRouting(v)).ToList(); break;
+                default: throw new AnomalyMoEException($"Unknown grid key '{key}'; use eir, esb, levels, topk or routing.");
             }
         }
         if (seen.Count == 0) throw new AnomalyMoEException($"Grid '{grid}' is empty; e.g. \"levels=pcg,p,c,g;topk=1,2\".");
-        return (from l in levels from k in topk from e in eir from s in esb select new AblationPoint(e, s, l, k)).ToList();
+        return (from r in routing from l in levels from k in topk from e in eir from s in esb select new AblationPoint(e, s, l, k, r)).ToList();
     }
 
     static bool OnOff(string key, string value) => value.ToLowerInvariant() switch
@@ -99,7 +103,7 @@ public static class AblateCommand
                 var config = new TrainingRunConfig
                 {
                     Preset = presetName, Data = roots, Iterations = parse.GetValue(iters),
-                    Levels = point.Levels, TopK = point.TopK, UseEir = point.Eir, UseEsb = point.Esb,
+                    Levels = point.Levels, TopK = point.TopK, Routing = point.Routing, UseEir = point.Eir, UseEsb = point.Esb,
                 };
                 config.ResolvePreset();
                 var run = new RunDirectory(Path.Combine(outDir, point.Name));

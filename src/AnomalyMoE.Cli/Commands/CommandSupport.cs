@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using AnomalyMoE.Data;
+using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
 using Spectre.Console;
@@ -45,6 +46,17 @@ static class CommandSupport
             throw new AnomalyMoEException($"Categor{(missing.Count == 1 ? "y" : "ies")} {string.Join(", ", missing)} not found under {string.Join(", ", roots)}.");
         return result;
     }
+
+    /// <summary>The command-line name of a routing scope: <c>all-experts</c> or <c>per-level</c>.</summary>
+    public static string RoutingName(RoutingScope scope) => scope == RoutingScope.PerLevel ? "per-level" : "all-experts";
+
+    /// <summary><c>all-experts</c> (the reference) or <c>per-level</c>; a clear error otherwise.</summary>
+    public static RoutingScope ParseRouting(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "all-experts" or "all" => RoutingScope.AllExperts,
+        "per-level" or "level" => RoutingScope.PerLevel,
+        _ => throw new AnomalyMoEException($"Unknown routing '{text}'; choose all-experts (top-k over every expert, the reference) or per-level (top-k within each level)."),
+    };
 
     public static List<string> Split(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
 
@@ -21,16 +22,23 @@ public static class TrainCommand
         var stopAfter = new Option<int?>("--stop-after") { Description = "stop (with a checkpoint) after this many iterations, keeping the full schedule; continue with --resume" };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "iterations between checkpoints (default: the preset's)" };
         var encoderWeights = new Option<string?>("--encoder-weights") { Description = "DINOv2 weights file (paper preset)" };
+        var levels = new Option<string?>("--levels") { Description = "expert levels to keep: any of p (patch), c (component), g (global); default pcg" };
+        var topK = new Option<int?>("--topk") { Description = "experts each image selects (default: the preset's)" };
+        var learningRate = new Option<double?>("--lr") { Description = "base learning rate (default: the preset's)" };
+        var batchSize = new Option<int?>("--batch") { Description = "images per iteration (default: the preset's)" };
+        var routing = new Option<string?>("--routing") { Description = "all-experts (top-k over every expert, the reference) or per-level (top-k within each level); default: the preset's" };
         var device = CommandSupport.DeviceOption();
         var quiet = CommandSupport.QuietOption();
         var command = new Command("train", "Train one AnomalyMoE model on every given category at once (or build the PatchCore baseline).")
         {
-            data, categories, preset, method, output, iters, resume, seed, stopAfter, checkpointEvery, encoderWeights, device, quiet,
+            data, categories, preset, method, output, iters, resume, seed, stopAfter, checkpointEvery, encoderWeights, levels, topK, routing, learningRate, batchSize, device, quiet,
         };
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
+            // Option values are checked before the data is read, so a typo is reported as such.
+            RoutingScope? routingScope = parse.GetValue(routing) is { } r ? CommandSupport.ParseRouting(r) : null;
             var config = new TrainingRunConfig
             {
                 Preset = TrainingPresets.Get(parse.GetRequiredValue(preset)).Name,
@@ -39,7 +47,13 @@ public static class TrainCommand
                 Iterations = parse.GetValue(iters),
                 Seed = parse.GetValue(seed),
                 EncoderWeights = parse.GetValue(encoderWeights),
+                Levels = parse.GetValue(levels)?.Trim().ToLowerInvariant(),
+                TopK = parse.GetValue(topK),
+                Routing = routingScope,
+                LearningRate = parse.GetValue(learningRate),
+                BatchSize = parse.GetValue(batchSize),
             };
+            config.ResolvePreset();
             if (config.Iterations is < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {config.Iterations}.");
             var run = new RunDirectory(Path.GetFullPath(parse.GetRequiredValue(output)));
             var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));

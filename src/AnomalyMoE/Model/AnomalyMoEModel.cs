@@ -70,7 +70,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         patch_experts = new ModuleList<PatchExpert>(Enumerable.Range(0, options.PatchExperts).Select(_ => new PatchExpert(options.Patch)).ToArray());
         global_experts = new ModuleList<GlobalExpert>(Enumerable.Range(0, options.GlobalExperts).Select(_ => new GlobalExpert(options.Global)).ToArray());
         component_experts = new ModuleList<ComponentExpert>(Enumerable.Range(0, options.ComponentExperts).Select(_ => new ComponentExpert(options.Component)).ToArray());
-        gating_network = new TopKRouter(options.EmbedDim, options.TotalExperts, options.Router);
+        gating_network = new TopKRouter(options.EmbedDim, options.TotalExperts, options.Router, [options.PatchExperts, options.GlobalExperts, options.ComponentExperts]);
         RegisterComponents();
     }
 

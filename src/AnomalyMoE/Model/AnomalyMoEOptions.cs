@@ -132,7 +132,7 @@ public sealed record AnomalyMoEOptions(
         Patch.Validate();
         Global.Validate();
         Component.Validate();
-        Router.Validate(TotalExperts);
+        Router.Validate(TotalExperts, [PatchExperts, GlobalExperts, ComponentExperts]);
         Objectives.Validate();
         if (Patch.EmbedDim != EmbedDim) throw new ArgumentException($"Patch.EmbedDim ({Patch.EmbedDim}) differs from EmbedDim ({EmbedDim}).", nameof(Patch));
         if (Global.EmbedDim != EmbedDim) throw new ArgumentException($"Global.EmbedDim ({Global.EmbedDim}) differs from EmbedDim ({EmbedDim}).", nameof(Global));

@@ -53,7 +53,7 @@ public static class AnomalyMoETrainer
         {
             checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath);
             var saved = TrainingRunConfig.FromJson(checkpoint.Texts["config"], run.LastCheckpointPath);
-            if (saved.Preset != config.Preset || saved.Levels != config.Levels || saved.TopK != config.TopK || saved.Seed != config.Seed)
+            if (saved.Preset != config.Preset || saved.Levels != config.Levels || saved.TopK != config.TopK || saved.Routing != config.Routing || saved.Seed != config.Seed)
                 throw new AnomalyMoEException($"--resume: the checkpoint in '{run.Root}' was trained with preset '{saved.Preset}', levels '{saved.Levels ?? "pcg"}', top-k {saved.TopK?.ToString(CultureInfo.InvariantCulture) ?? "default"}, seed {saved.Seed}; this command asks for a different run. Use another --out folder.");
             config = saved with { Iterations = config.Iterations ?? saved.Iterations };
         }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AnomalyMoE.Data;
 using AnomalyMoE.Model;
+using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 
 namespace AnomalyMoE.Training;
@@ -30,11 +31,17 @@ public sealed record TrainingRunConfig
     public required IReadOnlyList<DataRoot> Data { get; init; }
     public int? Iterations { get; init; }
     public int? BatchSize { get; init; }
+
+    /// <summary>Base learning rate of both optimisers; null = the preset's.</summary>
+    public double? LearningRate { get; init; }
     public int Seed { get; init; } = 42;
 
     /// <summary>Expert levels kept: any of <c>p</c> (patch), <c>c</c> (component), <c>g</c> (global); null = all three.</summary>
     public string? Levels { get; init; }
     public int? TopK { get; init; }
+
+    /// <summary>Where top-k picks: over all experts (the reference) or within each level; null = the preset's.</summary>
+    public RoutingScope? Routing { get; init; }
     public bool? UseEir { get; init; }
     public bool? UseEsb { get; init; }
 
@@ -85,16 +92,22 @@ public sealed record TrainingRunConfig
         };
         // EIR pairs two experts of the patch level and two of the global level (train.py MIEstimator); without them it is undefined.
         if (model.PatchExperts < 2 || model.GlobalExperts < 2) objectives = objectives with { UseEir = false };
-        var topK = Math.Min(TopK ?? model.Router.TopK, model.TotalExperts);
-        model = model with { Objectives = objectives, Router = model.Router with { TopK = Math.Max(1, topK) } };
-        if (TopK is { } k && (k < 1 || k > model.TotalExperts))
-            throw new AnomalyMoEException($"top-k {k} is outside 1..{model.TotalExperts} (the number of experts in the run).");
+        var scope = Routing ?? model.Router.Scope;
+        int[] levelSizes = [model.PatchExperts, model.GlobalExperts, model.ComponentExperts];
+        int maxTopK = scope == RoutingScope.PerLevel ? levelSizes.Where(n => n > 0).Min() : model.TotalExperts;
+        var topK = Math.Min(TopK ?? model.Router.TopK, maxTopK);
+        model = model with { Objectives = objectives, Router = model.Router with { TopK = Math.Max(1, topK), Scope = scope } };
+        if (TopK is { } k && (k < 1 || k > maxTopK))
+            throw new AnomalyMoEException(scope == RoutingScope.PerLevel
+                ? $"top-k {k} is outside 1..{maxTopK} (per-level routing picks within each level; the smallest level has {maxTopK} experts)."
+                : $"top-k {k} is outside 1..{maxTopK} (the number of experts in the run).");
         return (preset with
         {
             Model = model,
             Iterations = Iterations ?? preset.Iterations,
             WarmupIterations = Iterations is { } n ? Math.Min(preset.WarmupIterations, Math.Max(0, n - 1)) : preset.WarmupIterations,
             BatchSize = BatchSize ?? preset.BatchSize,
+            LearningRate = LearningRate ?? preset.LearningRate,
         }).Validate();
     }
 

@@ -59,4 +59,52 @@ public class TopKRouterTests
         Assert.Equal(0f, g[3]);
         Assert.NotEqual(0f, g[1]);
     }
+
+    [Fact]
+    public void Per_level_routing_keeps_the_k_largest_logits_of_every_level_with_a_softmax_per_level()
+    {
+        // Two images, levels of 2 + 3 + 1 experts; image 0's largest logits all lie in the second level.
+        using var logits = tensor(new float[] { 0f, 1f, 9f, 8f, 7f, -1f, 2f, 1f, 0f, 5f, 4f, 3f }, [2, 6]);
+        using var d = TopKRouter.SelectPerLevel(logits, 1, [2, 3, 1]);
+        Assert.Equal(new float[] { 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1 }, d.Mask.data<float>().ToArray());
+        Assert.Equal(d.Mask.data<float>().ToArray(), d.Weights.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Per_level_weights_sum_to_one_in_each_level()
+    {
+        using var logits = tensor(new float[] { 0.5f, 1f, 3f, 2f, 0f, 1f }, [1, 6]);
+        using var d = TopKRouter.SelectPerLevel(logits, 2, [3, 3]);
+        var w = d.Weights.data<float>().ToArray();
+        Assert.Equal(1.0, w[0] + w[1] + w[2], 5);
+        Assert.Equal(1.0, w[3] + w[4] + w[5], 5);
+        Assert.Equal(0f, w[0]);
+        Assert.Equal(0f, w[4]);
+        Assert.Equal(Math.Exp(3) / (Math.Exp(3) + Math.Exp(1)), w[2], 5);
+    }
+
+    [Fact]
+    public void Per_level_routing_skips_empty_levels()
+    {
+        using var logits = tensor(new float[] { 1f, 2f, 4f, 3f }, [1, 4]);
+        using var d = TopKRouter.SelectPerLevel(logits, 1, [2, 0, 2]);
+        Assert.Equal(new float[] { 0, 1, 1, 0 }, d.Mask.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void The_router_uses_its_scope_in_forward()
+    {
+        using var router = new TopKRouter(8, 6, new RouterOptions(16, 1, RoutingScope.PerLevel), [2, 2, 2]);
+        using var x = randn(5, 8);
+        using var d = router.forward(x);
+        using var perLevel = d.Mask.view(5, 3, 2).sum([2]);
+        Assert.True(perLevel.eq(1).all().item<bool>());
+    }
+
+    [Fact]
+    public void Per_level_top_k_larger_than_the_smallest_level_is_rejected_with_the_value()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TopKRouter(8, 5, new RouterOptions(16, 2, RoutingScope.PerLevel), [4, 1, 0]));
+        Assert.Contains("smallest level", e.Message);
+    }
 }

@@ -1,3 +1,4 @@
+using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
 
@@ -58,12 +59,36 @@ public class TrainingPresetTests
     }
 
     [Fact]
+    public void RoutingOverrideSetsTheScopeAndBoundsTopKByTheSmallestLevel()
+    {
+        var preset = new TrainingRunConfig { Preset = "cpu-small", Data = [], Routing = RoutingScope.PerLevel, TopK = 2 }.ResolvePreset();
+        Assert.Equal(RoutingScope.PerLevel, preset.Model.Router.Scope);
+        Assert.Equal(2, preset.Model.Router.TopK);
+        var tooLarge = new TrainingRunConfig { Preset = "cpu-small", Data = [], Routing = RoutingScope.PerLevel, TopK = 4 };
+        var e = Assert.Throws<AnomalyMoEException>(() => tooLarge.ResolvePreset());
+        Assert.Contains("per-level", e.Message);
+    }
+
+    [Fact]
+    public void LearningRateOverrideReplacesThePresetsAndIsValidated()
+    {
+        Assert.Equal(2e-3, new TrainingRunConfig { Preset = "cpu-tiny", Data = [], LearningRate = 2e-3 }.ResolvePreset().LearningRate);
+        Assert.Throws<AnomalyMoEException>(() => new TrainingRunConfig { Preset = "cpu-tiny", Data = [], LearningRate = -1 }.ResolvePreset());
+    }
+
+    [Fact]
     public void ConfigRoundTripsThroughJson()
     {
-        var config = new TrainingRunConfig { Preset = "micro", Data = [new DataRoot("/x", ["a", "b"])], Iterations = 7, Levels = "pg", UseEsb = false, Method = DetectionMethod.PatchCore };
+        var config = new TrainingRunConfig
+        {
+            Preset = "micro", Data = [new DataRoot("/x", ["a", "b"])], Iterations = 7, Levels = "pg", UseEsb = false, Method = DetectionMethod.PatchCore,
+            Routing = RoutingScope.PerLevel, LearningRate = 1e-3,
+        };
         var back = TrainingRunConfig.FromJson(config.ToJson(), "test");
         Assert.Equal(config.ToJson(), back.ToJson());
         Assert.Equal(DetectionMethod.PatchCore, back.Method);
+        Assert.Equal(RoutingScope.PerLevel, back.Routing);
+        Assert.Equal(1e-3, back.LearningRate);
         Assert.Equal(["a", "b"], back.Data[0].Categories);
     }
 }

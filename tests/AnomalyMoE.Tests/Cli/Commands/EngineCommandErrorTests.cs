@@ -1,3 +1,4 @@
+using AnomalyMoE.Routing;
 using AnomalyMoE.Cli.Commands;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Tests.Support;
@@ -59,7 +60,25 @@ public class EngineCommandErrorTests
         Assert.Equal(points.Count, points.Select(p => p.Name).Distinct().Count());
     }
 
+    [Fact]
+    public void GridRoutingKeyNamesEachPointsScope()
+    {
+        var points = AblateCommand.ParseGrid("routing=all-experts,per-level;topk=1");
+        Assert.Equal(["topk-1_routing-all-experts", "topk-1_routing-per-level"], points.Select(p => p.Name).ToArray());
+        Assert.Equal([RoutingScope.AllExperts, RoutingScope.PerLevel], points.Select(p => p.Routing!.Value).ToArray());
+    }
+
+    [Fact]
+    public void TrainWithAnUnknownRoutingNamesIt()
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe("train", "--data", dir.Path, "--routing", "sideways", "--out", dir.Combine("r"), "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("sideways", err);
+    }
+
     [Theory]
+    [InlineData("routing=diagonal", "diagonal")]
     [InlineData("levels=pcx", "pcx")]
     [InlineData("topk=0", "topk=0")]
     [InlineData("depth=3", "depth")]
