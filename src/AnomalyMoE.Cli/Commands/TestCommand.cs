@@ -33,6 +33,7 @@ public static class TestCommand
             var result = Execute(run, roots, reportDir, TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), parse.GetValue(overlays),
                 parse.GetValue(quiet), parse.InvocationConfiguration.Error);
             parse.InvocationConfiguration.Output.Write(EvaluationReportWriter.MetricsTable(result));
+            parse.InvocationConfiguration.Output.Write(EvaluationReportWriter.DatasetMetricsTable(result));
             parse.InvocationConfiguration.Output.WriteLine($"reports in {reportDir}");
             return 0;
         });

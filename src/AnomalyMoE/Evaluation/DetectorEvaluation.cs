@@ -1,7 +1,5 @@
 using AnomalyMoE.Data;
 using AnomalyMoE.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace AnomalyMoE.Evaluation;
 
@@ -11,19 +9,25 @@ public sealed record LevelResult(string Level, double? ImageAuroc, int Anomalous
 /// <summary>Everything measured on one category.</summary>
 /// <param name="Metrics">Image and (when masks exist) pixel metrics.</param>
 /// <param name="RoutingFrequency">Per expert (routing order), the fraction of the category's images that selected it.</param>
+/// <param name="DatasetMetrics">The benchmark's own metrics (MVTec LOCO, UCSD Ped2, MVTec 3D-AD); null for other datasets.</param>
 public sealed record CategoryEvaluation(CategoryMetrics Metrics, int TestImages, int AnomalousImages, IReadOnlyList<LevelResult> Levels,
-    IReadOnlyList<double> RoutingFrequency);
+    IReadOnlyList<double> RoutingFrequency, DatasetSpecificMetrics? DatasetMetrics = null);
 
 /// <summary>The evaluation of a detector on a set of categories.</summary>
 /// <param name="LevelMeans">Per anomaly level, the mean over categories that have that level of the level's image AUROC.</param>
 /// <param name="RoutingOverall">Per expert, the fraction of all evaluated images that selected it.</param>
 /// <param name="Overlays">Overlay PNG files written (relative to the report folder).</param>
 public sealed record EvaluationReport(string Method, string Preset, IReadOnlyList<string> ExpertNames, IReadOnlyList<CategoryEvaluation> Categories,
-    CategoryMetrics Mean, IReadOnlyDictionary<string, double?> LevelMeans, IReadOnlyList<double> RoutingOverall, IReadOnlyList<string> Overlays);
+    CategoryMetrics Mean, IReadOnlyDictionary<string, double?> LevelMeans, IReadOnlyList<double> RoutingOverall, IReadOnlyList<string> Overlays)
+{
+    /// <summary>Per dataset-specific key, the mean over the categories that have it; keys no category has are absent.</summary>
+    public IReadOnlyDictionary<string, double> DatasetMetricMeans => DatasetSpecificMetrics.Means(Categories.Select(c => c.DatasetMetrics));
+}
 
 /// <summary>
 /// Evaluates a detector category by category (each category is one evaluated set: its maps are normalised together, as
-/// test.py does per class), with a breakdown by anomaly level and routing statistics, and writes the reports.
+/// test.py does per class), with a breakdown by anomaly level, routing statistics and, for the benchmarks that define
+/// their own (<see cref="DatasetMetricsKinds"/>), the dataset-specific metrics; writes the reports.
 /// </summary>
 public static class DetectorEvaluation
 {
@@ -51,6 +55,7 @@ public static class DetectorEvaluation
             PixelMapSet? pixels = null;
             if (category.HasPixelMasks) pixels = GroundTruthSet(predictions, detector);
             var metrics = CategoryMetrics.Evaluate(category.Key, predictions.Scores, labels, pixels);
+            var datasetMetrics = DatasetSpecificEvaluation.Compute(DatasetMetricsKinds.Of(category), category, predictions, pixels, detector.Preset.Transform);
             var levels = Levels.Select(level => LevelAuroc(level, test, predictions.Scores)).ToList();
             var frequency = new double[detector.ExpertNames.Count];
             foreach (var row in predictions.RoutingMask)
@@ -63,7 +68,7 @@ public static class DetectorEvaluation
                 frequency[e] /= Math.Max(1, predictions.RoutingMask.Length);
             }
             routedImages += predictions.RoutingMask.Length;
-            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency));
+            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics));
             if (reportDirectory is not null && overlaysPerSide > 0)
                 overlays.AddRange(OverlayWriter.WriteExtremes(reportDirectory, category.Key, predictions, detector.Preset.Transform, overlaysPerSide));
             index++;
@@ -98,13 +103,7 @@ public static class DetectorEvaluation
         int side = (int)predictions.Maps.shape[2];
         var maskBytes = new byte[(long)n * side * side];
         for (int i = 0; i < n; i++)
-        {
-            using var scope = NewDisposeScope();
-            var mask = ImageTransforms.LoadMask(predictions.Records[i].MaskPath, detector.Preset.Transform).unsqueeze(0);
-            var resized = nn.functional.interpolate(mask, [side, side], mode: InterpolationMode.Nearest);
-            var values = resized.gt(0.5f).to_type(ScalarType.Byte).data<byte>().ToArray();
-            values.CopyTo(maskBytes, (long)i * side * side);
-        }
+            MapResolutionMasks.Load(predictions.Records[i].MaskPath, detector.Preset.Transform, side).CopyTo(maskBytes, (long)i * side * side);
         return new PixelMapSet(predictions.Maps.contiguous().data<float>().ToArray(), maskBytes, n, side, side);
     }
 }

@@ -15,8 +15,12 @@ namespace AnomalyMoE.Evaluation;
 /// metrics.json keys (documented in the README): <c>method</c>, <c>preset</c>, <c>experts</c>,
 /// <c>categories.&lt;dataset/category&gt;</c> with <c>image_auroc</c>, <c>image_ap</c>, <c>image_f1_max</c>, <c>pixel_auroc</c>,
 /// <c>pixel_ap</c>, <c>pixel_f1_max</c>, <c>pixel_aupro</c> (null when the dataset has no masks), <c>test_images</c>,
-/// <c>anomalous_images</c>, <c>levels.&lt;level&gt;.image_auroc</c> and <c>.anomalous_images</c>, <c>routing_frequency.&lt;expert&gt;</c>;
-/// <c>mean</c> with the seven metric keys; <c>levels.&lt;level&gt;</c> (mean over categories); <c>routing_frequency</c> (all images).
+/// <c>anomalous_images</c>, <c>levels.&lt;level&gt;.image_auroc</c> and <c>.anomalous_images</c>, <c>routing_frequency.&lt;expert&gt;</c>,
+/// and only for the benchmarks that define them the <see cref="DatasetSpecificMetrics"/> keys (<c>auc_spro_0.05</c>,
+/// <c>image_auroc_logical</c>, <c>image_auroc_structural</c> for MVTec LOCO; <c>frame_auroc</c> for UCSD Ped2; <c>aupro_0.3</c>,
+/// <c>aupro_0.01</c> for MVTec 3D-AD); <c>mean</c> with the seven metric keys and each dataset-specific key some category has;
+/// <c>levels.&lt;level&gt;</c> (mean over categories); <c>routing_frequency</c> (all images). The CSV gets a column per
+/// dataset-specific key present in the report, the Markdown a table of them.
 /// </summary>
 public static class EvaluationReportWriter
 {
@@ -36,12 +40,28 @@ public static class EvaluationReportWriter
     static Dictionary<string, object?> MetricObject(CategoryMetrics m) =>
         MetricKeys.Zip(Values(m), (k, v) => (k, v)).ToDictionary(p => p.k, p => (object?)p.v);
 
+    static Dictionary<string, object?> MeanObject(EvaluationReport report)
+    {
+        var mean = MetricObject(report.Mean);
+        foreach (var (key, value) in report.DatasetMetricMeans) mean[key] = value;
+        return mean;
+    }
+
+    /// <summary>The dataset-specific keys some category of the report has, in <see cref="DatasetSpecificMetrics.AllKeys"/> order.</summary>
+    public static IReadOnlyList<string> DatasetMetricKeys(EvaluationReport report)
+    {
+        var present = report.Categories.Where(c => c.DatasetMetrics is not null)
+            .SelectMany(c => DatasetSpecificMetrics.KeysOf(c.DatasetMetrics!.Kind)).ToHashSet(StringComparer.Ordinal);
+        return DatasetSpecificMetrics.AllKeys.Where(present.Contains).ToList();
+    }
+
     public static string ToJson(EvaluationReport report)
     {
         var categories = new Dictionary<string, object?>();
         foreach (var c in report.Categories)
         {
             var entry = MetricObject(c.Metrics);
+            foreach (var (key, value) in c.DatasetMetrics?.Values ?? []) entry[key] = value;
             entry["test_images"] = c.TestImages;
             entry["anomalous_images"] = c.AnomalousImages;
             entry["levels"] = c.Levels.ToDictionary(l => l.Level, l => (object)new Dictionary<string, object?> { ["image_auroc"] = l.ImageAuroc, ["anomalous_images"] = l.AnomalousImages });
@@ -54,7 +74,7 @@ public static class EvaluationReportWriter
             ["preset"] = report.Preset,
             ["experts"] = report.ExpertNames,
             ["categories"] = categories,
-            ["mean"] = MetricObject(report.Mean),
+            ["mean"] = MeanObject(report),
             ["levels"] = report.LevelMeans.ToDictionary(kv => kv.Key, kv => (object?)new Dictionary<string, object?> { ["image_auroc"] = kv.Value }),
             ["routing_frequency"] = report.ExpertNames.Zip(report.RoutingOverall).ToDictionary(p => p.First, p => p.Second),
             ["overlays"] = report.Overlays,
@@ -64,9 +84,14 @@ public static class EvaluationReportWriter
 
     public static string ToCsv(EvaluationReport report)
     {
-        var sb = new StringBuilder("category," + string.Join(',', MetricKeys) + "\n");
-        foreach (var m in report.Categories.Select(c => c.Metrics).Append(report.Mean))
-            sb.Append(m.Category).Append(',').AppendJoin(',', Values(m).Select(v => v?.ToString("R", CultureInfo.InvariantCulture) ?? "")).Append('\n');
+        var datasetKeys = DatasetMetricKeys(report);
+        static string Cell(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "";
+        var sb = new StringBuilder("category," + string.Join(',', MetricKeys.Concat(datasetKeys)) + "\n");
+        foreach (var c in report.Categories)
+            sb.Append(c.Metrics.Category).Append(',').AppendJoin(',', Values(c.Metrics).Concat(datasetKeys.Select(k => c.DatasetMetrics?[k])).Select(Cell)).Append('\n');
+        var means = report.DatasetMetricMeans;
+        sb.Append(report.Mean.Category).Append(',')
+          .AppendJoin(',', Values(report.Mean).Concat(datasetKeys.Select(k => means.TryGetValue(k, out var v) ? v : (double?)null)).Select(Cell)).Append('\n');
         return sb.ToString();
     }
 
@@ -84,11 +109,41 @@ public static class EvaluationReportWriter
         return sb.ToString();
     }
 
+    /// <summary>Column titles of the dataset-specific keys.</summary>
+    public static IReadOnlyDictionary<string, string> DatasetMetricTitles { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        [DatasetSpecificMetrics.AucSproKey] = "AUC-sPRO (FPR 0.05)",
+        [DatasetSpecificMetrics.ImageAurocLogicalKey] = "image AUROC logical",
+        [DatasetSpecificMetrics.ImageAurocStructuralKey] = "image AUROC structural",
+        [DatasetSpecificMetrics.FrameAurocKey] = "frame AUROC",
+        [DatasetSpecificMetrics.Aupro03Key] = "AUPRO (FPR 0.3)",
+        [DatasetSpecificMetrics.Aupro001Key] = "AUPRO (FPR 0.01)",
+    };
+
+    /// <summary>
+    /// The dataset-specific metrics in Markdown (also printed by the CLI): one row per category that has them, a column
+    /// per key present, and the mean over the categories with a value; empty when no category has any.
+    /// </summary>
+    public static string DatasetMetricsTable(EvaluationReport report)
+    {
+        var keys = DatasetMetricKeys(report);
+        if (keys.Count == 0) return "";
+        var sb = new StringBuilder("| category | ").AppendJoin(" | ", keys.Select(k => DatasetMetricTitles[k])).Append(" |\n|---|")
+            .Append(string.Concat(keys.Select(_ => "---|"))).Append('\n');
+        foreach (var c in report.Categories.Where(c => c.DatasetMetrics is not null))
+            sb.Append("| ").Append(c.Metrics.Category).Append(" | ").AppendJoin(" | ", keys.Select(k => F(c.DatasetMetrics![k]))).Append(" |\n");
+        var means = report.DatasetMetricMeans;
+        sb.Append("| **mean** | ").AppendJoin(" | ", keys.Select(k => F(means.TryGetValue(k, out var v) ? v : null))).Append(" |\n");
+        return sb.ToString();
+    }
+
     public static string ToMarkdown(EvaluationReport report)
     {
         var sb = new StringBuilder();
         sb.Append($"# Evaluation: {report.Method} ({report.Preset})\n\n");
         sb.Append(MetricsTable(report)).Append('\n');
+        if (DatasetMetricsTable(report) is { Length: > 0 } datasetTable)
+            sb.Append("## Dataset-specific metrics\n\n").Append(datasetTable).Append('\n');
         sb.Append("## Image AUROC by anomaly level\n\n| category | ").AppendJoin(" | ", DetectorEvaluation.Levels).Append(" |\n|---|")
           .Append(string.Concat(DetectorEvaluation.Levels.Select(_ => "---|"))).Append('\n');
         foreach (var c in report.Categories)
