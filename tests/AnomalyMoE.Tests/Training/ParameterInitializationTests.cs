@@ -1,4 +1,5 @@
 using AnomalyMoE.Model;
+using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public class ParameterInitializationTests
             0.012556273f, -0.001111523f, 0.0033702f, -0.003872072f, -0.002482186f];
         manual_seed(0);
         using var t = empty(3, 4);
-        ParameterInitialization.TruncatedNormal(t, 0, 0.01, -0.03, 0.03);
+        TorchInit.TruncatedNormal(t, 0, 0.01, -0.03, 0.03);
         var actual = t.data<float>().ToArray();
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-7f);
     }
@@ -24,7 +25,7 @@ public class ParameterInitializationTests
     {
         using var g = new Generator(7);
         using var t = empty(200_000);
-        ParameterInitialization.TruncatedNormal(t, 0, 0.01, -0.03, 0.03, g);
+        TorchInit.TruncatedNormal(t, 0, 0.01, -0.03, 0.03, g);
         Assert.True(t.min().item<float>() >= -0.03f && t.max().item<float>() <= 0.03f);
         // A normal truncated at ±3σ keeps 98.66 % of σ.
         Assert.Equal(0.009866, t.std().item<float>(), 0.0001);

@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -122,7 +123,7 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
     void InitialiseRandomly()
     {
         using var noGrad = torch.no_grad();
-        TruncatedNormal(pos_embed, std: 0.02);
+        TorchInit.TruncatedNormal(pos_embed, mean: 0, std: 0.02, lower: -2, upper: 2);
         nn.init.normal_(cls_token, std: 1e-6);
         if (register_tokens is not null) nn.init.normal_(register_tokens, std: 1e-6);
         foreach (var (name, parameter) in named_parameters())
@@ -130,20 +131,10 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
             if (!name.StartsWith("blocks.", StringComparison.Ordinal)) continue;
             if (name.EndsWith("fc1.weight", StringComparison.Ordinal) || name.EndsWith("fc2.weight", StringComparison.Ordinal)
                 || name.EndsWith("qkv.weight", StringComparison.Ordinal) || name.EndsWith("proj.weight", StringComparison.Ordinal))
-                TruncatedNormal(parameter, std: 0.02);
+                TorchInit.TruncatedNormal(parameter, mean: 0, std: 0.02, lower: -2, upper: 2);   // timm/DINOv2 trunc_normal_(std=.02): absolute bounds ±2
             else if (name.EndsWith(".bias", StringComparison.Ordinal) && !name.Contains(".norm", StringComparison.Ordinal))
                 parameter.zero_();
         }
-    }
-
-    /// <summary>
-    /// In-place normal(0, std²) truncated to ±2 std by inverse-CDF sampling, as PyTorch's <c>trunc_normal_</c>
-    /// (with its default bounds ±2 in units of std), in four native ops.
-    /// </summary>
-    static void TruncatedNormal(Tensor tensor, double std)
-    {
-        const double bound = 0.9544997361036416; // erf(√2) = 2·Φ(2) − 1
-        tensor.uniform_(-bound, bound).erfinv_().mul_(std * Math.Sqrt(2.0)).clamp_(-2.0 * std, 2.0 * std);
     }
 }
 
