@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -15,6 +16,14 @@ static class CommandSupport
     public static Option<string> DeviceOption() => new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
 
     public static Option<bool> QuietOption() => new("--quiet") { Description = "plain log lines instead of progress bars" };
+
+    /// <summary><c>--precision fp32|bf16</c>: the frozen encoder's number format (see <see cref="EncoderPrecision"/>).</summary>
+    public static Option<string> PrecisionOption() => new("--precision")
+    {
+        Description = "frozen encoder precision: fp32 or bf16 (bf16 runs the encoder in bfloat16 and hands float32 token maps to the "
+            + "float32 experts; meant for CUDA, also accepted on CPU)",
+        DefaultValueFactory = _ => "fp32",
+    };
 
     /// <summary>Parses <c>ROOT[,ROOT…]</c> and <c>a,b</c>: each root must exist; each named category must exist in at least one root.</summary>
     public static IReadOnlyList<DataRoot> ParseData(string data, string? categories)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -20,10 +21,11 @@ public static class PredictCommand
         var output = new Option<string>("--out") { Description = "folder for overlays and scores.csv", Required = true };
         var category = new Option<string?>("--category") { Description = "dataset/category whose component segmenter applies (default: the run's only category)" };
         var device = CommandSupport.DeviceOption();
+        var precision = CommandSupport.PrecisionOption();
         var quiet = CommandSupport.QuietOption();
         var command = new Command("predict", "Anomaly maps, overlays and scores for arbitrary images (maps normalised over the given set, as at evaluation).")
         {
-            runOption, images, output, category, device, quiet,
+            runOption, images, output, category, device, precision, quiet,
         };
         command.SetAction(parse =>
         {
@@ -45,7 +47,8 @@ public static class PredictCommand
             Directory.CreateDirectory(outDir);
             var scores = CommandSupport.WithProgress(parse.GetValue(quiet), parse.InvocationConfiguration.Error, progress =>
             {
-                using var detector = Detectors.Open(run, [info], TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), progress);
+                using var detector = Detectors.Open(run, [info], TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), progress,
+                    EncoderPrecisions.Parse(parse.GetRequiredValue(precision)));
                 using var predictions = detector.Predict(records, progress);
                 float min = predictions.Maps.min().item<float>(), max = predictions.Maps.max().item<float>();
                 for (int i = 0; i < records.Count; i++)

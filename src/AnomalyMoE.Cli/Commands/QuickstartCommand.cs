@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using AnomalyMoE.Encoders;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Synthetic;
@@ -28,10 +29,11 @@ public static class QuickstartCommand
         var test = new Option<int>("--test") { Description = "synthetic test images per category", DefaultValueFactory = _ => DefaultTest };
         var baseline = new Option<bool>("--no-baseline") { Description = "skip the PatchCore baseline" };
         var device = CommandSupport.DeviceOption();
+        var precision = CommandSupport.PrecisionOption();
         var quiet = CommandSupport.QuietOption();
         var command = new Command("quickstart", "Synthesise all five families, train cpu-tiny on them together, evaluate beside PatchCore, write a report with figures.")
         {
-            output, iters, size, train, test, baseline, device, quiet,
+            output, iters, size, train, test, baseline, device, precision, quiet,
         };
         command.SetAction(parse =>
         {
@@ -39,6 +41,8 @@ public static class QuickstartCommand
             var stderr = parse.InvocationConfiguration.Error;
             var outDir = Path.GetFullPath(parse.GetRequiredValue(output));
             var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
+            var precisionChoice = EncoderPrecisions.Parse(parse.GetRequiredValue(precision));
+            var settings = new TrainingSettings(deviceChoice, Precision: precisionChoice);
             bool quietValue = parse.GetValue(quiet);
             var clock = Stopwatch.StartNew();
             var timings = new List<(string Step, double Seconds)>();
@@ -57,18 +61,18 @@ public static class QuickstartCommand
             var roots = CommandSupport.ParseData(string.Join(',', SyntheticFamilies.Names.Select(f => Path.Combine(dataDir, f))), null);
             var config = new TrainingRunConfig { Preset = TrainingPresets.CpuTiny.Name, Data = roots, Iterations = parse.GetValue(iters) };
             var run = new RunDirectory(Path.Combine(outDir, "run"));
-            var training = TrainCommand.Execute(run, config, new TrainingSettings(deviceChoice), quietValue, stdout, stderr);
+            var training = TrainCommand.Execute(run, config, settings, quietValue, stdout, stderr);
             if (training is { Interrupted: true }) return 130;
             Mark("train AnomalyMoE");
-            var report = TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 2, quietValue, stderr);
+            var report = TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 2, quietValue, stderr, precisionChoice);
             Mark("evaluate AnomalyMoE");
 
             EvaluationReport? patchcore = null;
             if (!parse.GetValue(baseline))
             {
                 var pcRun = new RunDirectory(Path.Combine(outDir, "patchcore"));
-                TrainCommand.Execute(pcRun, config with { Method = DetectionMethod.PatchCore }, new TrainingSettings(deviceChoice), quietValue, stdout, stderr);
-                patchcore = TestCommand.Execute(pcRun, roots, pcRun.ReportsDirectory, deviceChoice, 0, quietValue, stderr);
+                TrainCommand.Execute(pcRun, config with { Method = DetectionMethod.PatchCore }, settings, quietValue, stdout, stderr);
+                patchcore = TestCommand.Execute(pcRun, roots, pcRun.ReportsDirectory, deviceChoice, 0, quietValue, stderr, precisionChoice);
                 Mark("PatchCore baseline");
             }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AnomalyMoE.Encoders;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -33,6 +34,8 @@ public static class TrainCommand
         {
             data, categories, preset, method, output, iters, resume, seed, stopAfter, checkpointEvery, encoderWeights, levels, topK, routing, learningRate, batchSize, device, quiet,
         };
+        var precision = CommandSupport.PrecisionOption();
+        command.Options.Add(precision);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -57,8 +60,8 @@ public static class TrainCommand
             if (config.Iterations is < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {config.Iterations}.");
             var run = new RunDirectory(Path.GetFullPath(parse.GetRequiredValue(output)));
             var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
-            Execute(run, config, new TrainingSettings(deviceChoice, parse.GetValue(resume), parse.GetValue(stopAfter), parse.GetValue(checkpointEvery)),
-                parse.GetValue(quiet), stdout, stderr);
+            Execute(run, config, new TrainingSettings(deviceChoice, parse.GetValue(resume), parse.GetValue(stopAfter), parse.GetValue(checkpointEvery),
+                EncoderPrecisions.Parse(parse.GetRequiredValue(precision))), parse.GetValue(quiet), stdout, stderr);
             return 0;
         });
         return command;
@@ -76,7 +79,7 @@ public static class TrainCommand
     {
         if (config.Method == DetectionMethod.PatchCore)
         {
-            var sizes = CommandSupport.WithProgress(quiet, stderr, progress => PatchCoreTrainer.Train(run, config, settings.Device, progress));
+            var sizes = CommandSupport.WithProgress(quiet, stderr, progress => PatchCoreTrainer.Train(run, config, settings.Device, progress, settings.Precision));
             stdout.WriteLine($"built {sizes.Count} PatchCore memory banks ({string.Join(", ", sizes.Select(kv => $"{kv.Key}: {kv.Value}"))}) in {run.Root}");
             return null;
         }

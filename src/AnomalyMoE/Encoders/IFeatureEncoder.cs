@@ -53,4 +53,10 @@ public interface IFeatureEncoder : IDisposable
 
     /// <summary>Moves the encoder's weights to a device.</summary>
     void MoveTo(Device device);
+
+    /// <summary>
+    /// Converts the encoder's floating-point weights and buffers to <paramref name="dtype"/> (float32 or bfloat16, see
+    /// <see cref="EncoderPrecision"/>). <see cref="Encode"/> then expects images of that type and returns maps of that type.
+    /// </summary>
+    void ConvertWeights(ScalarType dtype);
 }

@@ -47,16 +47,17 @@ public static class Detectors
     /// <summary>
     /// The trained detector of a run: the AnomalyMoE model from <c>checkpoints/last.ckpt</c>, or the PatchCore memory banks.
     /// Component segmenters (and banks) for categories of <paramref name="categories"/> that the run lacks are fitted on
-    /// those categories' training images and cached in the run.
+    /// those categories' training images and cached in the run. <paramref name="precision"/> is the frozen encoder's number
+    /// format (an execution choice, independent of how the run was trained).
     /// </summary>
     public static IAnomalyDetector Open(RunDirectory run, IEnumerable<CategoryInfo> categories, DeviceChoice deviceChoice,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null, EncoderPrecision precision = EncoderPrecision.Float32)
     {
         TorchRuntime.EnsureLoaded();
         var config = run.ReadConfig();
         var preset = config.ResolvePreset();
         var device = TorchRuntime.Resolve(deviceChoice);
-        var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device);
+        var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device, precision);
         try
         {
             if (config.Method == DetectionMethod.PatchCore)

@@ -19,7 +19,9 @@ namespace AnomalyMoE.Training;
 /// <param name="StopAfter">Stop (with a checkpoint) after this many completed iterations, leaving the schedule at the
 /// full length: an interrupted run that <see cref="Resume"/> continues exactly.</param>
 /// <param name="CheckpointEvery">Overrides the preset's checkpoint interval.</param>
-public sealed record TrainingSettings(DeviceChoice Device = DeviceChoice.Auto, bool Resume = false, int? StopAfter = null, int? CheckpointEvery = null);
+/// <param name="Precision">Number format of the frozen encoder (bf16 is meant for CUDA); everything trained stays float32.</param>
+public sealed record TrainingSettings(DeviceChoice Device = DeviceChoice.Auto, bool Resume = false, int? StopAfter = null, int? CheckpointEvery = null,
+    EncoderPrecision Precision = EncoderPrecision.Float32);
 
 /// <summary>What a training run did.</summary>
 public sealed record TrainingResult(int StartIteration, int CompletedIterations, int TotalIterations, bool Interrupted, TimeSpan Elapsed,
@@ -70,7 +72,7 @@ public static class AnomalyMoETrainer
         if (trainRecords.Count < preset.BatchSize)
             throw new AnomalyMoEException($"Training needs at least one batch ({preset.BatchSize} images); the data holds {trainRecords.Count} training images.");
 
-        using var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device);
+        using var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device, settings.Precision);
         CheckEncoder(encoder, preset);
         using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress);
 

@@ -13,7 +13,12 @@ namespace AnomalyMoE.Training;
 /// <summary>Builds the frozen encoder a preset names.</summary>
 public static class EncoderFactory
 {
-    public static IFeatureEncoder Create(TrainingPreset preset, string? encoderWeights, Device device)
+    /// <summary>
+    /// The preset's encoder on <paramref name="device"/>, computing in <paramref name="precision"/> (its weights are
+    /// converted before the move, so a bfloat16 encoder crosses to the GPU at half the size). Its outputs are float32 either way.
+    /// </summary>
+    public static IFeatureEncoder Create(TrainingPreset preset, string? encoderWeights, Device device,
+        EncoderPrecision precision = EncoderPrecision.Float32)
     {
         TorchRuntime.EnsureLoaded();
         IFeatureEncoder encoder = preset.Encoder switch
@@ -24,7 +29,16 @@ public static class EncoderFactory
                 preset.Model.Encoder!),
             _ => throw new AnomalyMoEException($"Unknown encoder kind {preset.Encoder}."),
         };
-        encoder.MoveTo(device);
+        try
+        {
+            encoder = encoder.WithPrecision(precision);
+            encoder.MoveTo(device);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
         return encoder;
     }
 }

@@ -42,13 +42,13 @@ public sealed record RunDirectory(string Root)
 public static class PatchCoreTrainer
 {
     public static IReadOnlyDictionary<string, long> Train(RunDirectory run, TrainingRunConfig config, DeviceChoice device,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null, Encoders.EncoderPrecision precision = Encoders.EncoderPrecision.Float32)
     {
         if (config.Method != DetectionMethod.PatchCore) throw new AnomalyMoEException("PatchCoreTrainer builds patchcore runs only.");
         run.Create();
         run.WriteConfig(config);
         var catalog = Data.MvtecDatasetReader.Read(config.Sources());
-        using var detector = (Evaluation.PatchCoreDetector)Evaluation.Detectors.Open(run, catalog.Categories, device, progress);
+        using var detector = (Evaluation.PatchCoreDetector)Evaluation.Detectors.Open(run, catalog.Categories, device, progress, precision);
         return detector.BankSizes;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AnomalyMoE.Encoders;
 using AnomalyMoE.Model;
 using AnomalyMoE.Objectives;
 using AnomalyMoE.Parity;
@@ -12,8 +13,26 @@ namespace AnomalyMoE.Training;
 /// <summary>Medians of the forward pass and of a whole training iteration at a parity fixture's configuration.</summary>
 public sealed record StepBenchmarkResult(int BatchSize, int ImageSize, int Runs, double ForwardMs, double TrainStepMs);
 
-/// <summary>Throughput of real training with a preset.</summary>
-public sealed record TrainBenchmarkResult(string Preset, int Iterations, int BatchSize, double ImagesPerSecond, double SecondsPerIteration, long PeakWorkingSetBytes);
+/// <summary>Throughput and memory of real training with a preset.</summary>
+/// <param name="WorkingSetAt">Resident set size (bytes) after the iterations the trainer samples: 100, 1000 and the last.</param>
+public sealed record TrainBenchmarkResult(string Preset, int Iterations, int BatchSize, double ImagesPerSecond, double SecondsPerIteration, long PeakWorkingSetBytes,
+    IReadOnlyDictionary<int, long> WorkingSetAt, EncoderPrecision Precision = EncoderPrecision.Float32)
+{
+    /// <summary>Iteration after which the memory baseline is taken: allocator pools and caches have settled by then.</summary>
+    public const int BaselineIteration = 100;
+
+    /// <summary>RSS after iteration 100; null for shorter runs.</summary>
+    public long? WorkingSetAtBaseline => WorkingSetAt.TryGetValue(BaselineIteration, out var v) ? v : null;
+
+    /// <summary>RSS after the last iteration (and its checkpoint).</summary>
+    public long? WorkingSetAtEnd => WorkingSetAt.TryGetValue(Iterations, out var v) ? v : null;
+
+    /// <summary>RSS growth per 100 iterations from iteration 100 to the last, in bytes; null unless the run went past 100.</summary>
+    public double? GrowthPer100Iterations =>
+        Iterations > BaselineIteration && WorkingSetAtBaseline is { } start && WorkingSetAtEnd is { } end
+            ? (end - start) * 100.0 / (Iterations - BaselineIteration)
+            : null;
+}
 
 /// <summary>Speed measurements behind <c>amoe bench step</c> and <c>amoe bench train</c>.</summary>
 public static class TrainingBenchmark
@@ -75,9 +94,11 @@ public static class TrainingBenchmark
 
     /// <summary>
     /// Trains <paramref name="iterations"/> iterations of a preset on a small synthetic set (all five families, written to a
-    /// temporary folder) and reports images/s over the training loop and the peak working set.
+    /// temporary folder) and reports images/s over the training loop, the peak working set and the working set after
+    /// iteration 100 and after the last (the memory-growth check of a long run).
     /// </summary>
-    public static TrainBenchmarkResult Train(TrainingPreset preset, int iterations, DeviceChoice device = DeviceChoice.Auto, IProgress<ProgressUpdate>? progress = null)
+    public static TrainBenchmarkResult Train(TrainingPreset preset, int iterations, DeviceChoice device = DeviceChoice.Auto, IProgress<ProgressUpdate>? progress = null,
+        EncoderPrecision precision = EncoderPrecision.Float32)
     {
         if (iterations < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {iterations}.");
         var folder = Path.Combine(Path.GetTempPath(), $"amoe-bench-train-{Guid.NewGuid():N}");
@@ -91,10 +112,10 @@ public static class TrainingBenchmark
                 Data = SyntheticFamilies.Names.Select(f => new DataRoot(Path.Combine(folder, "data", f), [])).ToList(),
                 Iterations = iterations,
             };
-            var result = AnomalyMoETrainer.Train(new RunDirectory(Path.Combine(folder, "run")), config, new TrainingSettings(device), progress);
+            var result = AnomalyMoETrainer.Train(new RunDirectory(Path.Combine(folder, "run")), config, new TrainingSettings(device, Precision: precision), progress);
             var resolved = config.ResolvePreset();
             return new TrainBenchmarkResult(preset.Name, result.CompletedIterations, resolved.BatchSize, result.ImagesPerSecond,
-                resolved.BatchSize / Math.Max(result.ImagesPerSecond, 1e-9), result.PeakWorkingSetBytes);
+                resolved.BatchSize / Math.Max(result.ImagesPerSecond, 1e-9), result.PeakWorkingSetBytes, result.WorkingSetAt, precision);
         }
         finally
         {

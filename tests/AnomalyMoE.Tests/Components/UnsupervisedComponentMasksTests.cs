@@ -109,6 +109,7 @@ public class UnsupervisedComponentMasksTests
         }
 
         public void MoveTo(Device device) { }
+        public void ConvertWeights(ScalarType dtype) { }   // no weights
         public void Dispose() { }
     }
 

@@ -81,7 +81,8 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
     /// scale factor <c>(g + offset) / grid</c> per axis. The scale factor itself (not the recomputed size
     /// ratio) drives the sampling positions, as PyTorch's <c>interpolate</c> does when
     /// <c>recompute_scale_factor</c> is not set; the 0.1 offset guards the output size against rounding down
-    /// (facebookresearch/dino issue 8).
+    /// (facebookresearch/dino issue 8). As DINOv2, the resize runs in float32 whatever the weights' type
+    /// (<c>self.pos_embed.float()</c>) and the result is cast back to it.
     /// </summary>
     public Tensor InterpolatedPositionEmbedding(long height, long width)
     {
@@ -91,8 +92,9 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         int d = Options.Width;
-        var classPart = pos_embed[.., ..1];
-        var patchGrid = pos_embed[.., 1..].reshape(1, grid, grid, d).permute(0, 3, 1, 2);
+        var embed = pos_embed.to_type(ScalarType.Float32);
+        var classPart = embed[.., ..1];
+        var patchGrid = embed[.., 1..].reshape(1, grid, grid, d).permute(0, 3, 1, 2);
         Tensor resized;
         if (Options.InterpolateOffset > 0)
         {
@@ -107,7 +109,7 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
         if (resized.shape[2] != gh || resized.shape[3] != gw)
             throw new InvalidOperationException($"Positional embedding resized to {resized.shape[2]}×{resized.shape[3]}, expected {gh}×{gw}.");
         var patchPart = resized.permute(0, 2, 3, 1).reshape(1, gh * gw, d);
-        return torch.cat([classPart, patchPart], dim: 1).MoveToOuterDisposeScope();
+        return torch.cat([classPart, patchPart], dim: 1).to_type(pos_embed.dtype).MoveToOuterDisposeScope();
     }
 
     void CheckImages(Tensor images)

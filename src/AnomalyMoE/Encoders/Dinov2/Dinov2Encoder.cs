@@ -111,5 +111,11 @@ public sealed class Dinov2Encoder : IFeatureEncoder
 
     public void MoveTo(Device device) => model.to(device);
 
+    public void ConvertWeights(ScalarType dtype)
+    {
+        model.to(dtype);
+        foreach (var parameter in model.parameters()) parameter.requires_grad_(false);
+    }
+
     public void Dispose() => model.Dispose();
 }

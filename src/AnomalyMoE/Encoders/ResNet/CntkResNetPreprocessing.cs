@@ -70,8 +70,9 @@ public sealed class CntkResNetPreprocessing : IDisposable
     {
         using var scope = NewDisposeScope();
         var n = ImageNormalization.ImageNet;
-        var std = tensor(n.Std.Select(s => s * 255f).ToArray(), device: normalized.device).view(1, 3, 1, 1);
-        var mean = tensor(n.Mean.Select(m => m * 255f).ToArray(), device: normalized.device).view(1, 3, 1, 1);
+        // In the input's type: a float32 constant would promote a bfloat16 batch back to float32.
+        var std = tensor(n.Std.Select(s => s * 255f).ToArray(), dtype: normalized.dtype, device: normalized.device).view(1, 3, 1, 1);
+        var mean = tensor(n.Mean.Select(m => m * 255f).ToArray(), dtype: normalized.dtype, device: normalized.device).view(1, 3, 1, 1);
         var rgb255 = normalized.mul(std).add_(mean);
         return FromRgb255(rgb255).MoveToOuterDisposeScope();
     }

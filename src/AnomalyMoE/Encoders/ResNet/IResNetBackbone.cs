@@ -21,6 +21,9 @@ public interface IResNetBackbone : IDisposable
     ResNetStageOutputs ForwardStages(Tensor normalizedRgb, int lastStage);
 
     void MoveTo(Device device);
+
+    /// <summary>Converts the weights and buffers to a floating type; <see cref="ForwardStages"/> then takes and returns that type.</summary>
+    void ConvertWeights(ScalarType dtype);
 }
 
 /// <summary>
@@ -71,6 +74,9 @@ public sealed class CntkResNet18Backbone(ResNet18Network network, CntkResNetPrep
         Network.to(device);
         Preprocessing.MoveTo(device);
     }
+
+    /// <summary>Converts the network; the preprocessing follows its input's type by itself.</summary>
+    public void ConvertWeights(ScalarType dtype) => Network.to(dtype);
 
     public void Dispose()
     {

@@ -81,5 +81,7 @@ public sealed class ResNetTokenEncoder : IFeatureEncoder
 
     public void MoveTo(Device device) => backbone.MoveTo(device);
 
+    public void ConvertWeights(ScalarType dtype) => backbone.ConvertWeights(dtype);
+
     public void Dispose() => backbone.Dispose();
 }

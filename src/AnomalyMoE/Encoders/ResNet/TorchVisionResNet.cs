@@ -216,6 +216,8 @@ public sealed class TorchVisionResNet : nn.Module<Tensor, Tensor>, IResNetBackbo
 
     public void MoveTo(Device device) => this.to(device);
 
+    public void ConvertWeights(ScalarType dtype) => this.to(dtype);
+
     internal static Sequential Projection(long inPlanes, long outPlanes, long stride) =>
         nn.Sequential(("0", nn.Conv2d(inPlanes, outPlanes, 1, stride: stride, bias: false)), ("1", nn.BatchNorm2d(outPlanes)));
 }

@@ -88,6 +88,7 @@ public class ResNetTokenEncoderTests(ResNet18OnnxFixture fixture)
         public IReadOnlyList<long> StageChannels => inner.StageChannels;
         public ResNetStageOutputs ForwardStages(Tensor normalizedRgb, int lastStage) => inner.ForwardStages(normalizedRgb, lastStage);
         public void MoveTo(Device device) => inner.MoveTo(device);
+        public void ConvertWeights(ScalarType dtype) => inner.ConvertWeights(dtype);
         public void Dispose() { }
     }
 }
