@@ -98,17 +98,17 @@ public static class TrainingPresets
         ComponentMasks: ComponentMaskOptions.Reference, ComponentMaskTap: 7, PatchCore: PatchCoreOptions.Default);
 
     /// <summary>
-    /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, top-2,
+    /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, one per level (per-level top-1),
     /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, narrow global and component experts, batch 2.
     /// </summary>
     public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
-        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, top-2, 2-block patch decoders, 160 iterations of batch 2.",
-        experts: 2, topK: 2, decoderDepth: 2, iterations: 160, batchSize: 2);
+        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, 160 iterations of batch 2.",
+        experts: 2, topK: 1, decoderDepth: 2, iterations: 160, batchSize: 2);
 
-    /// <summary>cpu-tiny with more capacity: 3/3/3 experts, top-3, 4-block decoders, 600 iterations of batch 4.</summary>
+    /// <summary>cpu-tiny with more capacity: 3/3/3 experts, per-level top-1, 4-block decoders, 600 iterations of batch 4.</summary>
     public static TrainingPreset CpuSmall { get; } = CpuPreset("cpu-small",
-        "Larger CPU run: ResNet18 tokens at 224 px, 3/3/3 experts, top-3, 4-block patch decoders, 600 iterations of batch 4.",
-        experts: 3, topK: 3, decoderDepth: 4, iterations: 600, batchSize: 4);
+        "Larger CPU run: ResNet18 tokens at 224 px, 3/3/3 experts, per-level top-1, 4-block patch decoders, 600 iterations of batch 4.",
+        experts: 3, topK: 1, decoderDepth: 4, iterations: 600, batchSize: 4);
 
     /// <summary>
     /// Smoke-test size: cpu-tiny's model at 64 px (4×4 token grid), batch 2, 100 iterations — seconds, not minutes; for tests
@@ -116,7 +116,7 @@ public static class TrainingPresets
     /// </summary>
     public static TrainingPreset Micro { get; } = CpuPreset("micro",
         "Smoke tests: cpu-tiny's model on 64-px images, batch 2, 100 iterations.",
-        experts: 2, topK: 2, decoderDepth: 2, iterations: 100, batchSize: 2) with
+        experts: 2, topK: 1, decoderDepth: 2, iterations: 100, batchSize: 2) with
     {
         Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
         ComponentMasks = ComponentMaskOptions.Reference with { PatchesPerImage = 16 },
@@ -154,7 +154,8 @@ public static class TrainingPresets
             Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
             Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]),
             Component = new ComponentExpertOptions(width, HiddenWidth: 128, MiddleWidth: 32, BottleneckWidth: 32),
-            Router = new RouterOptions(Hidden: 64, TopK: topK),
+            // Per-level routing: with the reference's top-k over all experts the router leaves whole levels untrained at small batches (docs/engine.md, Routing scope).
+            Router = new RouterOptions(Hidden: 64, TopK: topK, Scope: RoutingScope.PerLevel),
             TapLayers = [0, 1],
             EncoderGroups = [[0], [1]],
             ComponentTaps = [0, 1],

@@ -47,8 +47,11 @@ public class EndToEndTests(EngineFixture fixture)
         }
         var mean = root.GetProperty("mean").GetProperty("image_auroc").GetDouble();
         Assert.Equal(categories.Average(c => c.Value.GetProperty("image_auroc").GetDouble()), mean, 9);
-        // Each selected expert count per image equals top-k, so the overall frequencies sum to k.
-        Assert.Equal(2.0, root.GetProperty("routing_frequency").EnumerateObject().Sum(e => e.Value.GetDouble()), 6);
+        // Micro routes top-1 within each of the three levels, so every image selects three experts, one per level.
+        var frequency = root.GetProperty("routing_frequency").EnumerateObject().ToDictionary(e => e.Name, e => e.Value.GetDouble());
+        Assert.Equal(3.0, frequency.Values.Sum(), 6);
+        foreach (var level in new[] { "patch", "global", "component" })
+            Assert.Equal(1.0, frequency.Where(kv => kv.Key.StartsWith(level, StringComparison.Ordinal)).Sum(kv => kv.Value), 6);
         Assert.True(File.Exists(Path.Combine(report, "metrics.csv")));
         Assert.Contains("## Image AUROC by anomaly level", File.ReadAllText(Path.Combine(report, "report.md")));
         var overlays = root.GetProperty("overlays").EnumerateArray().Select(e => e.GetString()!).ToList();
