@@ -28,8 +28,21 @@ public static class AnomalyMoENotebook
             Formatter.SetPreferredMimeTypesFor(type, HtmlFormatter.MimeType);
     }
 
-    /// <summary>The chart as an HTML fragment that loads plotly.js and draws the figure.</summary>
-    public static string ChartHtml(GenericChart chart) => GenericChart.toChartHTML(chart);
+    /// <summary>
+    /// The chart as an HTML fragment that loads plotly.js through require.js from Plotly.NET's default CDN address (what the
+    /// Plotly.NET.Interactive extension does; a bare fragment would assume a page that already has plotly.js) and draws it.
+    /// </summary>
+    public static string ChartHtml(GenericChart chart) =>
+        GenericChart.toChartHTML(Plotly.NET.Chart.withDisplayOptions(NotebookDisplay.Value).Invoke(chart));
+
+    static readonly Lazy<DisplayOptions> NotebookDisplay = new(() =>
+    {
+        // require.js wants the module path without its ".js".
+        var cdn = Defaults.DefaultDisplayOptions.TryGetTypedPropertyValue<PlotlyJSReference>("PlotlyJSReference")?.Value as PlotlyJSReference.CDN
+            ?? throw new InvalidOperationException("Plotly.NET's default display options name no plotly.js CDN address.");
+        var module = cdn.Item.EndsWith(".js", StringComparison.Ordinal) ? cdn.Item[..^3] : cdn.Item;
+        return DisplayOptions.init(null, null, null, null, null, null, PlotlyJSReference.NewRequire(module));
+    });
 
     /// <summary>
     /// A progress sink for long calls: shows one line under the cell and updates it in place

@@ -41,13 +41,18 @@ public static class CurveCharts
     {
         var lines = curves.Select(c => Line(c.X, c.Y, $"{c.Name} (AUROC {c.Area:0.000})")).ToList();
         lines.Add(Line([0, 1], [0, 1], "chance"));
-        return PlotlyChart.Combine(lines).Titled(title).AxisTitles("false-positive rate", "true-positive rate");
+        return Square(PlotlyChart.Combine(lines).Titled(title).AxisTitles("false-positive rate", "true-positive rate"));
     }
 
     /// <summary>Precision–recall curves of several score sets.</summary>
     public static GenericChart PrecisionRecallChart(IEnumerable<Curve> curves, string title = "Precision–recall") =>
-        PlotlyChart.Combine(curves.Select(c => Line(c.X, c.Y, $"{c.Name} (AP {c.Area:0.000})")))
-            .Titled(title).AxisTitles("recall", "precision");
+        Square(PlotlyChart.Combine(curves.Select(c => Line(c.X, c.Y, $"{c.Name} (AP {c.Area:0.000})")))
+            .Titled(title).AxisTitles("recall", "precision"));
+
+    /// <summary>Both axes fixed to [0, 1] on a square plot, the legend underneath (names carry the areas and can be long).</summary>
+    static GenericChart Square(GenericChart chart) =>
+        chart.Sized(520, 600).LegendBelow()
+            .WithLayoutValues(("xaxis.range", new[] { -0.01, 1.01 }), ("yaxis.range", new[] { -0.01, 1.03 }), ("margin.b", 150));
 
     static GenericChart Line(double[] x, double[] y, string name) =>
         PlotlyChart.Line<double, double, string>(x, y, Name: new Plotly.NET.CSharp.Optional<string>(name, true));

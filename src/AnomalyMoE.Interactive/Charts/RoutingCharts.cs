@@ -21,10 +21,6 @@ public sealed record RoutingSummary(double[][] Weights, int PatchExperts, int Gl
     public double[] SelectionRate() => Enumerable.Range(0, ExpertCount)
         .Select(e => Weights.Length == 0 ? 0 : Weights.Count(w => w[e] > 0) / (double)Weights.Length).ToArray();
 
-    /// <summary>Mean routing weight of each expert over the images.</summary>
-    public double[] MeanWeight() => Enumerable.Range(0, ExpertCount)
-        .Select(e => Weights.Length == 0 ? 0 : Weights.Average(w => w[e])).ToArray();
-
     /// <summary>Mean total weight each level receives per image (the fusion weights the level's map by its largest expert weight).</summary>
     public IReadOnlyDictionary<string, double> LevelShare()
     {
@@ -50,33 +46,39 @@ public sealed record RoutingSummary(double[][] Weights, int PatchExperts, int Gl
 /// <summary>Plotly charts of router decisions: images × experts heat map, and expert utilisation bars per level.</summary>
 public static class RoutingCharts
 {
-    /// <summary>Heat map of routing weights, one row per image, one column per expert.</summary>
+    /// <summary>
+    /// Heat map of routing weights, one row per image (the first on top, every row labelled), one column per expert
+    /// (P = patch, G = global, C = component).
+    /// </summary>
     public static GenericChart Heatmap(RoutingSummary routing, string title = "Routing weights (images × experts)")
     {
         routing.Validate();
         var z = routing.Weights.Select(r => (IEnumerable<double>)r).ToArray();
+        var labels = Unique(routing.ImageLabels);
+        int labelWidth = 7 * labels.DefaultIfEmpty("").Max(l => l.Length);
+        int width = Math.Max(Math.Max(480, 8 * title.Length + 60), labelWidth + 48 * routing.ExpertCount + 200);
+        int height = Math.Max(300, 22 * routing.Weights.Length + 150);
         return PlotlyChart.Heatmap<double, string, string, string>(
                 zData: z, X: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(routing.ExpertNames, true),
-                Y: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(Unique(routing.ImageLabels), true))
+                Y: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(labels, true))
             .Titled(title)
-            .Sized(Math.Max(420, 40 * routing.ExpertCount + 200), Math.Min(900, Math.Max(300, 14 * routing.Weights.Length + 120)));
+            .AxisTitles("expert", "")
+            .Sized(width, height)
+            .WithLayoutValues(("yaxis.autorange", "reversed"), ("yaxis.dtick", 1), ("xaxis.dtick", 1), ("xaxis.side", "bottom"));
     }
 
-    /// <summary>Bars of each expert's selection rate, coloured by level, with the mean weight as a second series.</summary>
-    public static GenericChart Utilisation(RoutingSummary routing, string title = "Expert utilisation")
+    /// <summary>
+    /// Bars of the share of evaluated images that selected each expert (<see cref="Evaluation.EvaluationReport.RoutingOverall"/>),
+    /// one series per run, experts by their report names (<c>patch_0</c>, …).
+    /// </summary>
+    public static GenericChart SelectionShare(IEnumerable<(string Run, Evaluation.EvaluationReport Report)> runs, string title = "Share of test images that selected each expert")
     {
-        routing.Validate();
-        var names = routing.ExpertNames;
-        var rate = routing.SelectionRate();
-        var mean = routing.MeanWeight();
-        return PlotlyChart.Combine(
-            [
-                PlotlyChart.Column<double, string, string>(rate, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(names, true),
-                    Name: new Plotly.NET.CSharp.Optional<string>("selected by (share of images)", true)),
-                PlotlyChart.Column<double, string, string>(mean, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(names, true),
-                    Name: new Plotly.NET.CSharp.Optional<string>("mean weight", true)),
-            ])
-            .Titled(title);
+        var bars = runs.Where(r => r.Report.ExpertNames.Count > 0).Select(r =>
+            PlotlyChart.Column<double, string, string>(r.Report.RoutingOverall, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(r.Report.ExpertNames, true),
+                Name: new Plotly.NET.CSharp.Optional<string>(r.Run, true))).ToList();
+        if (bars.Count == 0) throw new ArgumentException("No run with experts to chart.");
+        return PlotlyChart.Combine(bars).Titled(title).AxisTitles("expert", "share of images").Sized(Math.Max(560, 8 * title.Length + 60), 460)
+            .LegendAbove().WithLayoutValues(("yaxis.range", new[] { 0.0, 1.05 }), ("showlegend", bars.Count > 1));
     }
 
     /// <summary>Bars of the mean weight each level receives.</summary>
@@ -85,7 +87,8 @@ public static class RoutingCharts
         var share = routing.Validate().LevelShare();
         return PlotlyChart.Column<double, string, string>(share.Values, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(share.Keys, true),
                 Name: new Plotly.NET.CSharp.Optional<string>("mean weight", true))
-            .Titled(title);
+            .Titled(title).AxisTitles("level", "mean routing weight per image").Sized(Math.Max(480, 8 * title.Length + 60), 400)
+            .WithLayoutValues(("yaxis.range", new[] { 0.0, 1.05 }));
     }
 
     static string[] Unique(IReadOnlyList<string> labels)

@@ -19,6 +19,27 @@ public static class MetricsTables
     /// <summary>One row per named run (e.g. ablation variants), each with its mean metrics.</summary>
     public static DataFrame FromRuns(IEnumerable<(string Run, CategoryMetrics Metrics)> runs, string rowColumn = "run") => Build(runs, rowColumn);
 
+    /// <summary>
+    /// Image AUROC by anomaly level (structural, component, logical: the category's normal images against its anomalies of
+    /// that level), one row per evaluated run — the breakdown <c>amoe test</c> writes to <c>report.md</c>.
+    /// </summary>
+    public static DataFrame FromLevels(IEnumerable<(string Run, EvaluationReport Report)> runs, string rowColumn = "run")
+    {
+        var list = runs.ToList();
+        return FromColumns(rowColumn, list.Select(r => r.Run).ToArray(),
+            DetectorEvaluation.Levels.Select(level => ($"{level} AUROC", (IReadOnlyList<double?>)list
+                .Select(r => r.Report.LevelMeans.TryGetValue(level, out var v) && v is { } x ? Math.Round(x, 4) : (double?)null).ToArray())));
+    }
+
+    /// <summary>Named values side by side (e.g. loss terms before and after training): rows are the union of the keys, in first-seen order.</summary>
+    public static DataFrame FromValues(string rowColumn, IEnumerable<(string Column, IReadOnlyDictionary<string, double> Values)> columns)
+    {
+        var list = columns.ToList();
+        var rows = list.SelectMany(c => c.Values.Keys).Distinct().ToArray();
+        return FromColumns(rowColumn, rows, list.Select(c => (c.Column,
+            (IReadOnlyList<double?>)rows.Select(r => c.Values.TryGetValue(r, out var v) ? v : (double?)null).ToArray())));
+    }
+
     /// <summary>A frame with a row-name column and one double column per (name, values) pair.</summary>
     public static DataFrame FromColumns(string rowColumn, IReadOnlyList<string> rows, IEnumerable<(string Name, IReadOnlyList<double?> Values)> columns)
     {

@@ -100,14 +100,34 @@ public class RenderingTests
     }
 
     [Fact]
-    public void Routing_charts_carry_the_weights()
+    public void Routing_heat_map_carries_the_weights_with_the_first_image_on_top()
     {
         var routing = new RoutingSummary([[0.5, 0, 0.5], [0, 0.7, 0.3]], 1, 1, 1, ["a", "a"]);
         var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.Heatmap(routing));
         Assert.Contains("heatmap", html);
         Assert.Contains("0.7", html);
         Assert.Contains("a (2)", html);
-        Assert.Contains("bar", AnomalyMoENotebook.ChartHtml(RoutingCharts.Utilisation(routing)));
+        Assert.Contains("\"autorange\":\"reversed\"", html);
+    }
+
+    [Fact]
+    public void Selection_share_chart_names_each_expert_of_the_report()
+    {
+        var report = new EvaluationReport("anomalymoe", "micro", ["patch_0", "global_0"], [], new CategoryMetrics("mean", 0.9, 0.8, 0.7),
+            new Dictionary<string, double?>(), [0.25, 0.75], []);
+        var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.SelectionShare([("run", report)]));
+        Assert.Contains("\"type\":\"bar\"", html);
+        Assert.Contains("global_0", html);
+        Assert.Contains("0.75", html);
+    }
+
+    [Fact]
+    public void Chart_html_loads_plotly_itself()
+    {
+        // A notebook page holds no plotly.js of its own: a fragment that only calls Plotly.newPlot draws nothing there.
+        var html = AnomalyMoENotebook.ChartHtml(CurveCharts.RocChart([CurveCharts.Roc("x", [0.1f, 0.9f], [0, 1])]));
+        Assert.Contains("requirejs.config", html);
+        Assert.Contains("plotly-", html);
     }
 
     [Fact]
@@ -122,15 +142,15 @@ public class RenderingTests
     }
 
     [Fact]
-    public void Loss_curves_render_a_png_from_a_loss_log()
+    public void Loss_curves_draw_one_panel_per_nonzero_term()
     {
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "losses.csv");
-        File.WriteAllLines(path, ["iteration,lr,total,esb", "0,0.001,1.5,3", "1,0.001,1.2,2.5", "2,0.001,1.0,2"]);
+        File.WriteAllLines(path, ["iteration,lr,total,esb,eir", "0,0.001,1.5,3,0", "1,0.001,1.2,2.5,0", "2,0.001,1.0,2,0"]);
         var png = LossCurvePlot.FromCsv(path, 320, 200);
         using var decoded = SKBitmap.Decode(png.Bytes);
-        Assert.Equal(320, decoded.Width);
-        Assert.Equal(200, decoded.Height);
+        Assert.Equal(2 * 320, decoded.Width);
+        Assert.True(decoded.Height > 200 && decoded.Height < 2 * 200, $"height {decoded.Height}: one row of panels under a title");
     }
 
     [Fact]

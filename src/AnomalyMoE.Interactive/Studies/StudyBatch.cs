@@ -1,0 +1,120 @@
+using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Interactive.Charts;
+using AnomalyMoE.Interactive.Rendering;
+using AnomalyMoE.Model;
+using AnomalyMoE.Objectives;
+using AnomalyMoE.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnomalyMoE.Interactive.Studies;
+
+/// <summary>
+/// A batch as the engine feeds it to the model (<see cref="NotebookStudy.LoadBatch"/>): normalised images <c>[B,3,H,W]</c>,
+/// the global experts' jittered view, the ground truth <c>[B,1,H,W]</c>, the encoder's token maps of both views and each
+/// image's component masks. Owns its tensors.
+/// </summary>
+public sealed class StudyBatch(IReadOnlyList<ImageRecord> records, Tensor images, Tensor globalView, Tensor groundTruth,
+    EncoderOutput tokens, EncoderOutput jitteredTokens, IReadOnlyList<Tensor>? componentMasks, EncoderInfo encoder) : IDisposable
+{
+    public IReadOnlyList<ImageRecord> Records { get; } = records;
+    public Tensor Images { get; } = images;
+    public Tensor GlobalView { get; } = globalView;
+    public Tensor GroundTruth { get; } = groundTruth;
+    public EncoderOutput Tokens { get; } = tokens;
+    public EncoderOutput JitteredTokens { get; } = jitteredTokens;
+
+    /// <summary>Per image its component masks <c>[n,H,W]</c>; null when the model has no component experts.</summary>
+    public IReadOnlyList<Tensor>? ComponentMasks { get; } = componentMasks;
+
+    public EncoderInfo Encoder { get; } = encoder;
+    public int Count => Records.Count;
+
+    /// <summary><c>defect type/file name</c> of each image.</summary>
+    public string[] Titles => Records.Select(r => $"{r.DefectType}/{Path.GetFileNameWithoutExtension(r.Path)}").ToArray();
+
+    /// <summary>The model's input, with the precomputed token maps (as the trainer and the detector pass them).</summary>
+    public AnomalyMoEInput Input => new(Images, GlobalView, ComponentMasks) { ImageTokens = Tokens, JitteredTokens = JitteredTokens };
+
+    /// <summary>Gallery panels: each image, <paramref name="maps"/> (<c>[B,1,h,w]</c>) over it, its ground truth outlined.</summary>
+    public IReadOnlyList<MapPanel> Panels(Tensor? maps = null, IReadOnlyList<double>? scores = null, bool outlineGroundTruth = true) =>
+        MapPanels.FromBatch(Images, Encoder.Normalization, Titles, maps, outlineGroundTruth ? GroundTruth : null, scores);
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        GlobalView.Dispose();
+        GroundTruth.Dispose();
+        Tokens.Dispose();
+        JitteredTokens.Dispose();
+        foreach (var m in ComponentMasks ?? []) m.Dispose();
+    }
+}
+
+/// <summary>A model and its EIR estimators (<see cref="NotebookStudy.UntrainedModel"/>, <see cref="NotebookStudy.TrainedModel"/>). Owns both.</summary>
+public sealed class StudyModel(TrainingPreset preset, AnomalyMoEModel model, ExpertInformationRepulsion eir) : IDisposable
+{
+    public TrainingPreset Preset { get; } = preset;
+    public AnomalyMoEModel Model { get; } = model;
+    public ExpertInformationRepulsion Eir { get; } = eir;
+
+    public StudyModel To(Device device)
+    {
+        Model.to(device);
+        Eir.to(device);
+        return this;
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Eir.Dispose();
+    }
+}
+
+/// <summary>
+/// What one forward pass showed on a batch (<see cref="NotebookStudy.Inspect"/>): each level's raw map <c>[B,1,H,W]</c>
+/// on the CPU, the router's weights per image, and the loss terms (<c>total</c>, <c>reconstruction</c>, <c>patch</c>,
+/// <c>global</c>, <c>component</c>, and <c>esb</c>, <c>eir</c> when on). Owns its maps.
+/// </summary>
+public sealed class BatchInspection(LevelMapSet levelMaps, RoutingSummary routing, IReadOnlyDictionary<string, double> losses, AnomalyMoEOptions options) : IDisposable
+{
+    public LevelMapSet LevelMaps { get; } = levelMaps;
+    public RoutingSummary Routing { get; } = routing;
+    public IReadOnlyDictionary<string, double> Losses { get; } = losses;
+    public AnomalyMoEOptions Options { get; } = options;
+
+    /// <summary>The levels the model has, with their maps: (<c>patch</c> | <c>global</c> | <c>component</c>, map).</summary>
+    public IEnumerable<(string Level, Tensor Map)> Levels()
+    {
+        if (LevelMaps.Patch is { } p) yield return ("patch", p);
+        if (LevelMaps.Global is { } g) yield return ("global", g);
+        if (LevelMaps.Component is { } c) yield return ("component", c);
+    }
+
+    /// <summary>Whether any image of the batch routed weight to the level's experts (a level nobody selected has an all-zero map).</summary>
+    public bool Routed(string level)
+    {
+        var (start, count) = level switch
+        {
+            "patch" => (0, Options.PatchExperts),
+            "global" => (Options.PatchExperts, Options.GlobalExperts),
+            "component" => (Options.PatchExperts + Options.GlobalExperts, Options.ComponentExperts),
+            _ => throw new ArgumentException($"Level '{level}' is not patch, global or component.", nameof(level)),
+        };
+        return Routing.Weights.Any(w => w.Skip(start).Take(count).Any(v => v > 0));
+    }
+
+    /// <summary>One gallery per level: the batch's images under that level's map (one colour scale per level), ground truth outlined.</summary>
+    public IEnumerable<MapGallery> Galleries(StudyBatch batch, string caption = "level map")
+    {
+        foreach (var (level, map) in Levels())
+        {
+            var note = Routed(level) ? "" : " — no image here was routed to this level, so its map is all zero";
+            yield return MapGallery.SharedScale(batch.Panels(map), $"{level} {caption}{note}");
+        }
+    }
+
+    public void Dispose() => LevelMaps.Dispose();
+}
