@@ -133,7 +133,7 @@ public sealed class DinoVisionTransformer : nn.Module<Tensor, Tensor>
             if (!name.StartsWith("blocks.", StringComparison.Ordinal)) continue;
             if (name.EndsWith("fc1.weight", StringComparison.Ordinal) || name.EndsWith("fc2.weight", StringComparison.Ordinal)
                 || name.EndsWith("qkv.weight", StringComparison.Ordinal) || name.EndsWith("proj.weight", StringComparison.Ordinal))
-                TorchInit.TruncatedNormal(parameter, mean: 0, std: 0.02, lower: -0.04, upper: 0.04);   // ±2 std: a well-conditioned random encoder for tests and benchmarks
+                TorchInit.TruncatedNormal(parameter, mean: 0, std: 0.02, lower: -0.04, upper: 0.04);   // truncated at ±2 std (random encoders serve tests and benchmarks)
             else if (name.EndsWith(".bias", StringComparison.Ordinal) && !name.Contains(".norm", StringComparison.Ordinal))
                 parameter.zero_();
         }
