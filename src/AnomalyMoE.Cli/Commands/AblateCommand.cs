@@ -8,24 +8,6 @@ using AnomalyMoE.Training;
 
 namespace AnomalyMoE.Cli.Commands;
 
-/// <summary>One ablation setting: the switches a grid point changes.</summary>
-public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? TopK, RoutingScope? Routing = null)
-{
-    public string Name
-    {
-        get
-        {
-            var parts = new List<string>();
-            if (Levels is not null) parts.Add($"levels-{Levels}");
-            if (TopK is not null) parts.Add($"topk-{TopK}");
-            if (Routing is not null) parts.Add($"routing-{CommandSupport.RoutingName(Routing.Value)}");
-            if (Eir is not null) parts.Add($"eir-{(Eir.Value ? "on" : "off")}");
-            if (Esb is not null) parts.Add($"esb-{(Esb.Value ? "on" : "off")}");
-            return parts.Count == 0 ? "default" : string.Join('_', parts);
-        }
-    }
-}
-
 /// <summary><c>amoe ablate --data ROOT --preset NAME --grid "eir=on,off;esb=on,off;levels=pcg,p,c,g,pc,pg;topk=1,2,3" --out DIR</c>.</summary>
 public static class AblateCommand
 {
@@ -100,11 +82,7 @@ public static class AblateCommand
             var rows = new List<(string Name, EvaluationReport Report)>();
             foreach (var point in points)
             {
-                var config = new TrainingRunConfig
-                {
-                    Preset = presetName, Data = roots, Iterations = parse.GetValue(iters),
-                    Levels = point.Levels, TopK = point.TopK, Routing = point.Routing, UseEir = point.Eir, UseEsb = point.Esb,
-                };
+                var config = point.Apply(new TrainingRunConfig { Preset = presetName, Data = roots, Iterations = parse.GetValue(iters) });
                 config.ResolvePreset();
                 var run = new RunDirectory(Path.Combine(outDir, point.Name));
                 stderr.WriteLine($"ablation {rows.Count + 1}/{points.Count}: {point.Name}");

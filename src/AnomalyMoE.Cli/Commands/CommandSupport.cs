@@ -56,9 +56,6 @@ static class CommandSupport
         return result;
     }
 
-    /// <summary>The command-line name of a routing scope: <c>all-experts</c> or <c>per-level</c>.</summary>
-    public static string RoutingName(RoutingScope scope) => scope == RoutingScope.PerLevel ? "per-level" : "all-experts";
-
     /// <summary><c>all-experts</c> (the reference) or <c>per-level</c>; a clear error otherwise.</summary>
     public static RoutingScope ParseRouting(string text) => text.Trim().ToLowerInvariant() switch
     {

@@ -363,46 +363,20 @@ public sealed record StudyVariant(string Label, string? Levels = null, int? TopK
     /// <summary>The run as configured (no switch changed).</summary>
     public static StudyVariant Full { get; } = new("AnomalyMoE (full)");
 
+    /// <summary>The ablation switches this variant changes (the same naming as <c>amoe ablate</c>).</summary>
+    public AblationPoint Point => new(UseEir, UseEsb, Levels, TopK);
+
     /// <summary>The grid point in <c>amoe ablate --grid</c> syntax; null when no switch changes.</summary>
-    public string? GridPoint
-    {
-        get
-        {
-            var parts = new List<string>();
-            if (Levels is not null) parts.Add($"levels={Levels}");
-            if (TopK is { } k) parts.Add($"topk={k.ToString(CultureInfo.InvariantCulture)}");
-            if (UseEir is { } eir) parts.Add($"eir={(eir ? "on" : "off")}");
-            if (UseEsb is { } esb) parts.Add($"esb={(esb ? "on" : "off")}");
-            return parts.Count == 0 ? null : string.Join(';', parts);
-        }
-    }
+    public string? GridPoint => Point.GridPoint;
 
     /// <summary>The run folder's name, as <c>amoe ablate</c> names a grid point's run (or the preset's name).</summary>
-    public string FolderName
-    {
-        get
-        {
-            var parts = new List<string>();
-            if (Levels is not null) parts.Add($"levels-{Levels}");
-            if (TopK is { } k) parts.Add($"topk-{k.ToString(CultureInfo.InvariantCulture)}");
-            if (UseEir is { } eir) parts.Add($"eir-{(eir ? "on" : "off")}");
-            if (UseEsb is { } esb) parts.Add($"esb-{(esb ? "on" : "off")}");
-            return parts.Count > 0 ? string.Join('_', parts) : Preset ?? "default";
-        }
-    }
+    public string FolderName => Point.IsDefault ? Preset ?? "default" : Point.Name;
 
     /// <summary>The configuration of this variant of <paramref name="config"/>.</summary>
     public TrainingRunConfig Apply(TrainingRunConfig config)
     {
         if (Preset is not null && GridPoint is not null)
             throw new ArgumentException($"Variant '{Label}': a preset variant changes no switch (amoe ablate keeps one preset per grid).");
-        return config with
-        {
-            Preset = Preset is null ? config.Preset : TrainingPresets.Get(Preset).Name,
-            Levels = Levels ?? config.Levels,
-            TopK = TopK ?? config.TopK,
-            UseEir = UseEir ?? config.UseEir,
-            UseEsb = UseEsb ?? config.UseEsb,
-        };
+        return Point.Apply(config) with { Preset = Preset is null ? config.Preset : TrainingPresets.Get(Preset).Name };
     }
 }

@@ -121,12 +121,7 @@ public sealed class TopKRouter : Module<Tensor, RoutingDecision>
     {
         if (topK < 1 || topK > logits.shape[1])
             throw new ArgumentOutOfRangeException(nameof(topK), topK, $"TopK must be between 1 and the number of experts ({logits.shape[1]}).");
-        using var scope = NewDisposeScope();
-        var (topValues, topIndices) = logits.topk(topK, dim: 1);
-        var sparse = functional.softmax(topValues, dim: 1);
-        var weights = zeros_like(logits).scatter(1, topIndices, sparse);
-        var mask = zeros_like(logits).scatter(1, topIndices, ones_like(sparse));
-        return new RoutingDecision(logits, weights.MoveToOuterDisposeScope(), mask.detach().MoveToOuterDisposeScope());
+        return SelectPerLevel(logits, topK, [(int)logits.shape[1]]);
     }
 
     /// <summary>
