@@ -36,6 +36,12 @@ public static class TrainCommand
         };
         var precision = CommandSupport.PrecisionOption();
         command.Options.Add(precision);
+        var featureCache = new Option<int>("--feature-cache-mib")
+        {
+            Description = "host memory (MiB) for the encoder's token maps of the training images, so later epochs skip the encoder; 0 turns it off",
+            DefaultValueFactory = _ => TrainingSettings.DefaultFeatureCacheMiB,
+        };
+        command.Options.Add(featureCache);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -61,7 +67,7 @@ public static class TrainCommand
             var run = new RunDirectory(Path.GetFullPath(parse.GetRequiredValue(output)));
             var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
             Execute(run, config, new TrainingSettings(deviceChoice, parse.GetValue(resume), parse.GetValue(stopAfter), parse.GetValue(checkpointEvery),
-                EncoderPrecisions.Parse(parse.GetRequiredValue(precision))), parse.GetValue(quiet), stdout, stderr);
+                EncoderPrecisions.Parse(parse.GetRequiredValue(precision)), parse.GetValue(featureCache)), parse.GetValue(quiet), stdout, stderr);
             return 0;
         });
         return command;

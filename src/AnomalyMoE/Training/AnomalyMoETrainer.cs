@@ -20,8 +20,14 @@ namespace AnomalyMoE.Training;
 /// full length: an interrupted run that <see cref="Resume"/> continues exactly.</param>
 /// <param name="CheckpointEvery">Overrides the preset's checkpoint interval.</param>
 /// <param name="Precision">Number format of the frozen encoder (bf16 is meant for CUDA); everything trained stays float32.</param>
+/// <param name="FeatureCacheMiB">Host memory for the encoder's token maps of the (unchanging) training view, so epochs after
+/// the first skip the encoder for it (<see cref="EncoderFeatureCache"/>); 0 encodes every batch.</param>
 public sealed record TrainingSettings(DeviceChoice Device = DeviceChoice.Auto, bool Resume = false, int? StopAfter = null, int? CheckpointEvery = null,
-    EncoderPrecision Precision = EncoderPrecision.Float32);
+    EncoderPrecision Precision = EncoderPrecision.Float32, int FeatureCacheMiB = TrainingSettings.DefaultFeatureCacheMiB)
+{
+    /// <summary>Default feature-cache budget: the whole synthetic benchmark or MVTec AD at the CPU presets fits.</summary>
+    public const int DefaultFeatureCacheMiB = 4096;
+}
 
 /// <summary>What a training run did.</summary>
 public sealed record TrainingResult(int StartIteration, int CompletedIterations, int TotalIterations, bool Interrupted, TimeSpan Elapsed,
@@ -49,6 +55,8 @@ public static class AnomalyMoETrainer
         TorchRuntime.EnsureLoaded();
         if (config.Method != DetectionMethod.AnomalyMoE)
             throw new AnomalyMoEException($"AnomalyMoETrainer trains the anomalymoe method; this run is {config.Method} (use PatchCoreTrainer).");
+        if (settings.FeatureCacheMiB < 0)
+            throw new AnomalyMoEException($"The feature cache budget must not be negative; got {settings.FeatureCacheMiB} MiB.");
         run.Create();
         TrainingCheckpoint? checkpoint = null;
         if (settings.Resume && File.Exists(run.LastCheckpointPath))
@@ -75,6 +83,7 @@ public static class AnomalyMoETrainer
         using var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device, settings.Precision);
         CheckEncoder(encoder, preset);
         using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress);
+        using var features = new EncoderFeatureCache(encoder, preset.Model.TapLayers, settings.FeatureCacheMiB * 1024L * 1024L);
 
         manual_seed(config.Seed);
         var options = preset.Model;
@@ -127,7 +136,7 @@ public static class AnomalyMoETrainer
                 }
                 if (!batches.MoveNext()) throw new InvalidOperationException("The endless training loader ended.");
                 using var batch = batches.Current;
-                var values = Iteration(it, batch, config.Seed, preset, model, eir, encoder, masks, optimizer, estimatorOptimizer, schedule, device);
+                var values = Iteration(it, batch, config.Seed, preset, model, eir, features, masks, optimizer, estimatorOptimizer, schedule, device);
                 log.Append(it, values["lr"], values);
                 completed = it + 1;
                 if (completed == 100 || completed == 1000) workingSet[completed] = Environment.WorkingSet;
@@ -144,9 +153,12 @@ public static class AnomalyMoETrainer
             Process.GetCurrentProcess().PeakWorkingSet64, workingSet);
     }
 
-    /// <summary>One training iteration; returns the learning rate and every loss component.</summary>
+    /// <summary>
+    /// One training iteration; returns the learning rate and every loss component. The image view's token maps come from
+    /// <paramref name="features"/> (which encodes what it does not hold); the jittered view is encoded afresh.
+    /// </summary>
     public static Dictionary<string, double> Iteration(int iteration, ImageBatch batch, int seed, TrainingPreset preset, AnomalyMoEModel model,
-        ExpertInformationRepulsion eir, IFeatureEncoder encoder, ComponentMaskSet? masks, StableAdamW optimizer, Adam estimatorOptimizer,
+        ExpertInformationRepulsion eir, EncoderFeatureCache features, ComponentMaskSet? masks, StableAdamW optimizer, Adam estimatorOptimizer,
         WarmCosineSchedule schedule, Device device)
     {
         var options = preset.Model;
@@ -155,8 +167,8 @@ public static class AnomalyMoETrainer
         using var scope = NewDisposeScope();
         var images = batch.Images.to(device);
         var jittered = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
-        using var tokens = encoder.Encode(images, options.TapLayers);
-        using var jitteredTokens = encoder.Encode(jittered, options.TapLayers);
+        using var tokens = features.Encode(batch.Records, images);
+        using var jitteredTokens = features.Encoder.Encode(jittered, options.TapLayers);
         var componentMasks = options.ComponentExperts > 0 && masks is not null
             ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3])
             : null;
@@ -210,10 +222,15 @@ public static class AnomalyMoETrainer
             using (again)
             using (var estimatorLoss = AnomalyMoELoss.EstimatorLoss(again, eir, random))
             {
-                estimatorLoss.backward();
-                nn.utils.clip_grad_norm_(estimatorOptimizer.Parameters, GradientClip);
-                estimatorOptimizer.Step();
-                values["estimator"] = estimatorLoss.item<float>();
+                // No level ran two experts (one level of patch or global experts, or sparse execution that skipped the
+                // rest): there is no pair to estimate, so the estimators keep their weights and the log leaves the term empty.
+                if (estimatorLoss.requires_grad)
+                {
+                    estimatorLoss.backward();
+                    nn.utils.clip_grad_norm_(estimatorOptimizer.Parameters, GradientClip);
+                    estimatorOptimizer.Step();
+                    values["estimator"] = estimatorLoss.item<float>();
+                }
             }
         }
         return values;

@@ -105,6 +105,37 @@ public class AnomalyMoETrainerTests(EngineFixture fixture)
         Assert.Equal(5, File.ReadAllLines(run.LossLogPath).Length);
     }
 
+    // Four training images, batch 2, six iterations: the last four iterations are served from the feature cache.
+    [Fact]
+    public void TheFeatureCacheLeavesTrainingUnchanged()
+    {
+        var config = Config(6);
+        var cached = new RunDirectory(fixture.NewRunFolder());
+        AnomalyMoETrainer.Train(cached, config, new TrainingSettings(DeviceChoice.Cpu));
+        var encoded = new RunDirectory(fixture.NewRunFolder());
+        AnomalyMoETrainer.Train(encoded, config, new TrainingSettings(DeviceChoice.Cpu, FeatureCacheMiB: 0));
+
+        var a = State(cached);
+        var b = State(encoded);
+        var (worst, where) = a.Select(kv => (kv.Value.Zip(b[kv.Key], (x, y) => Math.Abs(x - y)).DefaultIfEmpty(0).Max(), kv.Key)).Max();
+        Assert.True(worst <= 1e-5, $"largest difference {worst} in {where}");
+    }
+
+    // Only component experts: EIR has no pair of patch or global experts to repel, so the estimators have nothing to learn.
+    [Fact]
+    public void AComponentOnlyRunTrainsAndLeavesTheEstimatorsAlone()
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var result = AnomalyMoETrainer.Train(run, Config(2) with { Levels = "c" }, new TrainingSettings(DeviceChoice.Cpu));
+        Assert.Equal(2, result.CompletedIterations);
+        var losses = LossLog.Read(run.LossLogPath);
+        Assert.All(losses["component"], v => Assert.True(double.IsFinite(v) && v > 0, $"component loss {v}"));
+        Assert.All(losses["patch"], v => Assert.Equal(0, v));   // an absent level adds nothing
+        // No EIR term and no estimator step: empty in losses.csv (read back as NaN).
+        Assert.All(losses["eir"], v => Assert.True(double.IsNaN(v)));
+        Assert.All(losses["estimator"], v => Assert.True(double.IsNaN(v)));
+    }
+
     [Fact]
     public void ResumingWithADifferentPresetIsRefused()
     {
