@@ -95,7 +95,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
         var o = preset.Model;
-        var loader = new ImageBatchLoader(records, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: o.GlobalExperts > 0));
+        var loader = new ImageBatchLoader(records, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: false));
         var patch = new List<Tensor>();
         var global = new List<Tensor>();
         var component = new List<Tensor>();
@@ -114,7 +114,9 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     var images = batch.Images.to(device);
                     using var tokens = encoder.Encode(images, o.TapLayers);
                     var componentMasks = o.ComponentExperts > 0 ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3]) : null;
-                    var globalView = batch.Jittered is { } j ? AnomalyMoETrainer.GlobalView(j.to(device), preset) : null;
+                    // Colour jitter is a training augmentation: at test time the global experts see the image itself (as in
+                    // EfficientAD, whose autoencoder–student pair they are); a random view would add noise to every score.
+                    var globalView = o.GlobalExperts > 0 ? AnomalyMoETrainer.GlobalView(images, preset) : null;
                     using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens });
                     using var levels = model.LevelMaps(output, images.shape[2], images.shape[3]);
                     if (levels.Patch is { } p) patch.Add(p.cpu().DetachFromDisposeScope());
