@@ -19,7 +19,11 @@ namespace AnomalyMoE.Components;
 /// <param name="Tolerance">Stop when no centroid moves more than this.</param>
 /// <param name="CornerLimit">A cluster owning this many of the four image corners or more is background (reference: 3).</param>
 /// <param name="CornerFraction">Side of a corner region as a fraction of the image side (reference 20 px of 448), at least one grid cell.</param>
-/// <param name="MinimumStrength">A cluster whose heat (cosine to its centroid minus the image mean, clamped at 0) never exceeds this is too weak (reference 64 of 255).</param>
+/// <param name="MinimumStrength">A cluster whose box-blurred assignment map never exceeds this is too weak (reference 64 of 255).
+/// The reference thresholds the dense-CRF probability map of the cluster, which is close to 0/1; without the CRF the hard
+/// nearest-centroid assignment stands in for it. (Thresholding the raw cosine heat instead would drop nearly every cluster
+/// of encoders whose features are all positive, such as a ResNet's, whose cosines to the centroids differ by a few hundredths.)</param>
+/// <param name="StrengthWindow">Side of that box blur as a fraction of the image side (reference 11 px of 448), at least one grid cell.</param>
 public sealed record ComponentMaskOptions(
     int Clusters = 5,
     int Seed = 0,
@@ -28,7 +32,8 @@ public sealed record ComponentMaskOptions(
     double Tolerance = 1e-4,
     int CornerLimit = 3,
     double CornerFraction = 20.0 / 448,
-    double MinimumStrength = 64.0 / 255)
+    double MinimumStrength = 64.0 / 255,
+    double StrengthWindow = 11.0 / 448)
 {
     public static ComponentMaskOptions Reference { get; } = new();
 
@@ -41,6 +46,7 @@ public sealed record ComponentMaskOptions(
         if (CornerLimit is < 1 or > 5) throw new ArgumentOutOfRangeException(nameof(CornerLimit), CornerLimit, "CornerLimit must be in 1..5 (5 disables the corner rule).");
         if (!(CornerFraction > 0 && CornerFraction <= 0.5)) throw new ArgumentOutOfRangeException(nameof(CornerFraction), CornerFraction, "CornerFraction must be in (0, 0.5].");
         if (!(MinimumStrength >= 0)) throw new ArgumentOutOfRangeException(nameof(MinimumStrength), MinimumStrength, "MinimumStrength must be ≥ 0.");
+        if (!(StrengthWindow > 0 && StrengthWindow <= 1)) throw new ArgumentOutOfRangeException(nameof(StrengthWindow), StrengthWindow, "StrengthWindow must be in (0, 1].");
         return this;
     }
 }
@@ -145,8 +151,8 @@ public sealed class ComponentMaskModel : IDisposable
 /// <summary>
 /// Fits <see cref="ComponentMaskModel"/>s: k-means on unit-normalised patch features of a category's training images, then the
 /// reference's background rule decided on the first training image (train.py <c>filter_bg_noise</c>): a cluster is dropped
-/// when it owns <see cref="ComponentMaskOptions.CornerLimit"/> or more image corners or its heat never exceeds
-/// <see cref="ComponentMaskOptions.MinimumStrength"/>. If the rule would drop every cluster, the clusters that pass the corner
+/// when it owns <see cref="ComponentMaskOptions.CornerLimit"/> or more image corners or its box-blurred assignment map never
+/// exceeds <see cref="ComponentMaskOptions.MinimumStrength"/> (a scattered cluster, not a part). If the rule would drop every cluster, the clusters that pass the corner
 /// rule are kept, and failing that all clusters, so a category always has components.
 /// </summary>
 public static class UnsupervisedComponentMasks
@@ -253,14 +259,13 @@ public static class UnsupervisedComponentMasks
     /// <summary>The cache file of a category + encoder + clustering settings: <c>&lt;dir&gt;/&lt;category&gt;__&lt;encoder&gt;__k&lt;K&gt;_s&lt;seed&gt;_p&lt;patches&gt;.pth</c>.</summary>
     public static string CachePath(string cacheDirectory, string category, string encoderName, ComponentMaskOptions options) =>
         Path.Combine(cacheDirectory,
-            $"{Safe(category)}__{Safe(encoderName)}__k{options.Clusters}_s{options.Seed}_p{options.PatchesPerImage}_c{options.CornerLimit}_w{options.MinimumStrength:0.####}.pth");
+            $"{Safe(category)}__{Safe(encoderName)}__k{options.Clusters}_s{options.Seed}_p{options.PatchesPerImage}_c{options.CornerLimit}_w{options.MinimumStrength:0.####}_b{options.StrengthWindow:0.####}.pth");
 
     /// <summary>The clusters the background rule keeps, judged on one image's feature map <c>[1,D,h,w]</c>.</summary>
     public static int[] KeptClusters(ComponentMaskModel model, Tensor firstImage, ComponentMaskOptions options)
     {
         using var scope = NewDisposeScope();
         var labels = model.Assign(firstImage)[0];                    // [h,w]
-        var heat = model.Heat(firstImage)[0];                          // [K,h,w]
         long h = labels.shape[0], w = labels.shape[1];
         long ch = Math.Max(1, (long)Math.Round(options.CornerFraction * h)), cw = Math.Max(1, (long)Math.Round(options.CornerFraction * w));
         var corners = new[]
@@ -268,7 +273,7 @@ public static class UnsupervisedComponentMasks
             labels[..(int)ch, ..(int)cw], labels[(int)(h - ch).., ..(int)cw],
             labels[..(int)ch, (int)(w - cw)..], labels[(int)(h - ch).., (int)(w - cw)..],
         };
-        var strength = heat.amax([1, 2]).data<float>().ToArray();
+        var strength = Strength(labels, model.Clusters, options.StrengthWindow);
         var passCorners = new List<int>();
         var passBoth = new List<int>();
         for (int c = 0; c < model.Clusters; c++)
@@ -279,6 +284,23 @@ public static class UnsupervisedComponentMasks
             if (strength[c] > options.MinimumStrength) passBoth.Add(c);
         }
         return passBoth.Count > 0 ? passBoth.ToArray() : passCorners.Count > 0 ? passCorners.ToArray() : Enumerable.Range(0, model.Clusters).ToArray();
+    }
+
+    /// <summary>Per cluster, the peak of its 0/1 assignment map after a box blur of <paramref name="window"/> × the side (odd, ≥ 1 cell).</summary>
+    static float[] Strength(Tensor labels, int clusters, double window)
+    {
+        using var scope = NewDisposeScope();
+        long h = labels.shape[0], w = labels.shape[1];
+        long kh = OddCells(window * h), kw = OddCells(window * w);
+        var assigned = stack(Enumerable.Range(0, clusters).Select(c => labels.eq(c)).ToArray()).to_type(ScalarType.Float32).unsqueeze(0);
+        var blurred = functional.avg_pool2d(assigned, [kh, kw], [1, 1], [kh / 2, kw / 2], count_include_pad: false);
+        return blurred[0].amax([1, 2]).data<float>().ToArray();
+    }
+
+    static long OddCells(double cells)
+    {
+        var n = Math.Max(1, (long)Math.Round(cells));
+        return n % 2 == 0 ? n + 1 : n;
     }
 
     static string Safe(string name)

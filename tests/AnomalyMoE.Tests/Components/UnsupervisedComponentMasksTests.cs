@@ -41,13 +41,20 @@ public class UnsupervisedComponentMasksTests
     }
 
     [Fact]
-    public void Weak_clusters_are_dropped_even_without_the_corner_rule()
+    public void Scattered_clusters_are_dropped_even_without_the_corner_rule()
     {
+        // A fourth feature (e3) in two isolated background cells: under a 3×3 box blur its assignment peaks at 1/9, while
+        // the background and the two 4×2 object halves reach at least 6/9.
         using var maps = SyntheticMaps(2);
-        // The background covers 3/4 of the image, so its heat (cosine minus the image mean) stays near 0.25; each object
-        // half covers 1/8, so its heat reaches about 0.875.
-        using var model = UnsupervisedComponentMasks.Fit([maps], Options with { CornerLimit = 5, MinimumStrength = 0.5 });
-        Assert.Equal(2, model.KeptClusters.Count);
+        foreach (var (y, x) in new[] { (0, 7), (7, 1) })
+        {
+            maps[.., 0, y, x] = tensor(0f);
+            maps[.., 3, y, x] = tensor(1f);
+        }
+        using var model = UnsupervisedComponentMasks.Fit([maps], Options with { Clusters = 4, CornerLimit = 5, MinimumStrength = 0.25, StrengthWindow = 3.0 / 8 });
+        Assert.Equal(3, model.KeptClusters.Count);
+        using var scattered = model.Assign(maps[0..1]);
+        Assert.DoesNotContain(scattered[0, 0, 7].item<long>(), model.KeptClusters.Select(c => (long)c));
     }
 
     [Fact]
