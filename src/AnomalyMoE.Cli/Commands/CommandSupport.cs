@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Model;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -62,6 +63,13 @@ static class CommandSupport
         "all-experts" or "all" => RoutingScope.AllExperts,
         "per-level" or "level" => RoutingScope.PerLevel,
         _ => throw new AnomalyMoEException($"Unknown routing '{text}'; choose all-experts (top-k over every expert, the reference) or per-level (top-k within each level)."),
+    };
+
+    public static ExpertExecution ParseExecution(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "dense" => ExpertExecution.Dense,
+        "sparse" => ExpertExecution.Sparse,
+        _ => throw new AnomalyMoEException($"Unknown execution '{text}'; choose dense (every expert runs, the reference) or sparse (unselected experts are skipped)."),
     };
 
     public static List<string> Split(string? text) =>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Model;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -42,12 +43,15 @@ public static class TrainCommand
             DefaultValueFactory = _ => TrainingSettings.DefaultFeatureCacheMiB,
         };
         command.Options.Add(featureCache);
+        var execution = new Option<string?>("--execution") { Description = "dense (every expert runs, the reference) or sparse (experts no image of the batch selected are skipped); default: the preset's" };
+        command.Options.Add(execution);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             // Option values are checked before the data is read, so a typo is reported as such.
             RoutingScope? routingScope = parse.GetValue(routing) is { } r ? CommandSupport.ParseRouting(r) : null;
+            ExpertExecution? executionMode = parse.GetValue(execution) is { } x ? CommandSupport.ParseExecution(x) : null;
             var config = new TrainingRunConfig
             {
                 Preset = TrainingPresets.Get(parse.GetRequiredValue(preset)).Name,
@@ -61,6 +65,7 @@ public static class TrainCommand
                 Routing = routingScope,
                 LearningRate = parse.GetValue(learningRate),
                 BatchSize = parse.GetValue(batchSize),
+                Execution = executionMode,
             };
             config.ResolvePreset();
             if (config.Iterations is < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {config.Iterations}.");

@@ -99,7 +99,7 @@ public static class TrainingPresets
 
     /// <summary>
     /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, one per level (per-level top-1),
-    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, narrow global and component experts, batch 2.
+    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, narrow global experts, batch 2.
     /// </summary>
     public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
         "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, 160 iterations of batch 2.",
@@ -153,7 +153,8 @@ public static class TrainingPresets
             ComponentExperts = experts,
             Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
             Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]),
-            Component = new ComponentExpertOptions(width, HiddenWidth: 128, MiddleWidth: 32, BottleneckWidth: 32),
+            // The reference's component widths: the component MLP sees a few features per image, so its cost is negligible.
+            Component = ComponentExpertOptions.ForWidth(width),
             // Per-level routing: with the reference's top-k over all experts the router leaves whole levels untrained at small batches (docs/engine.md, Routing scope).
             Router = new RouterOptions(Hidden: 64, TopK: topK, Scope: RoutingScope.PerLevel),
             TapLayers = [0, 1],

@@ -45,6 +45,9 @@ public sealed record TrainingRunConfig
     public bool? UseEir { get; init; }
     public bool? UseEsb { get; init; }
 
+    /// <summary>Dense (every expert runs, the reference) or sparse (experts no image selected are skipped); null = the preset's.</summary>
+    public ExpertExecution? Execution { get; init; }
+
     /// <summary>Weights of a DINOv2 encoder (presets with <see cref="EncoderKind.Dinov2"/>).</summary>
     public string? EncoderWeights { get; init; }
 
@@ -96,7 +99,12 @@ public sealed record TrainingRunConfig
         int[] levelSizes = [model.PatchExperts, model.GlobalExperts, model.ComponentExperts];
         int maxTopK = scope == RoutingScope.PerLevel ? levelSizes.Where(n => n > 0).Min() : model.TotalExperts;
         var topK = Math.Min(TopK ?? model.Router.TopK, maxTopK);
-        model = model with { Objectives = objectives, Router = model.Router with { TopK = Math.Max(1, topK), Scope = scope } };
+        model = model with
+        {
+            Objectives = objectives,
+            Router = model.Router with { TopK = Math.Max(1, topK), Scope = scope },
+            Execution = Execution ?? model.Execution,
+        };
         if (TopK is { } k && (k < 1 || k > maxTopK))
             throw new AnomalyMoEException(scope == RoutingScope.PerLevel
                 ? $"top-k {k} is outside 1..{maxTopK} (per-level routing picks within each level; the smallest level has {maxTopK} experts)."

@@ -1,6 +1,8 @@
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
 using AnomalyMoE.Evaluation;
+using AnomalyMoE.Model;
+using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
 using static TorchSharp.torch;
@@ -121,18 +123,20 @@ public class AnomalyMoETrainerTests(EngineFixture fixture)
         Assert.True(worst <= 1e-5, $"largest difference {worst} in {where}");
     }
 
-    // Only component experts: EIR has no pair of patch or global experts to repel, so the estimators have nothing to learn.
+    // Sparse execution at one image per batch and per-level top-1: one expert of each level runs, so EIR has no pair to
+    // repel and the estimators nothing to learn; the iteration still trains the experts that ran.
     [Fact]
-    public void AComponentOnlyRunTrainsAndLeavesTheEstimatorsAlone()
+    public void ASparseRunWithOneExpertPerLevelTrainsAndSkipsTheEstimatorStep()
     {
         var run = new RunDirectory(fixture.NewRunFolder());
-        var result = AnomalyMoETrainer.Train(run, Config(2) with { Levels = "c" }, new TrainingSettings(DeviceChoice.Cpu));
+        var config = Config(2) with { BatchSize = 1, Execution = ExpertExecution.Sparse };
+        Assert.Equal((RoutingScope.PerLevel, 1), (config.ResolvePreset().Model.Router.Scope, config.ResolvePreset().Model.Router.TopK));
+        var result = AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
         Assert.Equal(2, result.CompletedIterations);
         var losses = LossLog.Read(run.LossLogPath);
-        Assert.All(losses["component"], v => Assert.True(double.IsFinite(v) && v > 0, $"component loss {v}"));
-        Assert.All(losses["patch"], v => Assert.Equal(0, v));   // an absent level adds nothing
-        // No EIR term and no estimator step: empty in losses.csv (read back as NaN).
-        Assert.All(losses["eir"], v => Assert.True(double.IsNaN(v)));
+        foreach (var level in new[] { "patch", "global", "component" })
+            Assert.All(losses[level], v => Assert.True(double.IsFinite(v) && v > 0, $"{level} loss {v}"));
+        // No estimator step: its term is empty in losses.csv (read back as NaN).
         Assert.All(losses["estimator"], v => Assert.True(double.IsNaN(v)));
     }
 
