@@ -121,7 +121,8 @@ public sealed class NotebookStudy : IDisposable
             Seed = o.Seed,
         };
         var info = Read(config);
-        var run = new RunDirectory(Path.Combine(work, "runs", $"{Safe(info.Key)}-{config.Preset}-{(config.Iterations?.ToString(CultureInfo.InvariantCulture) ?? "preset")}it-{Hash(config)}"));
+        var iterations = config.Iterations is { } n ? $"-{n.ToString(CultureInfo.InvariantCulture)}it" : "";
+        var run = new RunDirectory(Path.Combine(work, "runs", $"{Safe(info.Key)}-{config.Preset}{iterations}-{Hash(config)}"));
         var study = new NotebookStudy(o, category, o.DataRoot is not null, root, info, config, run, work, synth);
         study.Timings["data"] = clock.Elapsed.TotalSeconds;
         return study;
