@@ -40,7 +40,10 @@ public static class CurveCharts
     public static GenericChart RocChart(IEnumerable<Curve> curves, string title = "ROC")
     {
         var lines = curves.Select(c => Line(c.X, c.Y, $"{c.Name} (AUROC {c.Area:0.000})")).ToList();
-        lines.Add(Line([0, 1], [0, 1], "chance"));
+        // Grey and dashed, so the reference line is not read as one more detector in the default colour cycle.
+        lines.Add(PlotlyChart.Line<double, double, string>([0, 1], [0, 1], Name: new Plotly.NET.CSharp.Optional<string>("chance", true),
+            LineColor: new Plotly.NET.CSharp.Optional<Color>(Color.fromString("grey"), true),
+            LineDash: new Plotly.NET.CSharp.Optional<StyleParam.DrawingStyle>(StyleParam.DrawingStyle.Dash, true)));
         return Square(PlotlyChart.Combine(lines).Titled(title).AxisTitles("false-positive rate", "true-positive rate"));
     }
 

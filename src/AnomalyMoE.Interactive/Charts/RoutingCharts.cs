@@ -81,6 +81,32 @@ public static class RoutingCharts
             .LegendAbove().WithLayoutValues(("yaxis.range", new[] { 0.0, 1.05 }), ("showlegend", bars.Count > 1));
     }
 
+    /// <summary>
+    /// The same shares for many runs as a heat map, one row per run and one column per expert (blank where a run has no such
+    /// expert, e.g. a level left out): easier to read than many bars.
+    /// </summary>
+    public static GenericChart SelectionShareMap(IEnumerable<(string Run, Evaluation.EvaluationReport Report)> runs, string title = "Share of test images that selected each expert")
+    {
+        var list = runs.Where(r => r.Report.ExpertNames.Count > 0).ToList();
+        if (list.Count == 0) throw new ArgumentException("No run with experts to chart.");
+        static int Order(string expert) => expert.StartsWith("patch_", StringComparison.Ordinal) ? 0 : expert.StartsWith("global_", StringComparison.Ordinal) ? 1 : 2;
+        var experts = list.SelectMany(r => r.Report.ExpertNames).Distinct().OrderBy(Order).ThenBy(e => e, StringComparer.Ordinal).ToArray();
+        var z = list.Select(r => (IEnumerable<double>)experts.Select(e =>
+        {
+            int i = r.Report.ExpertNames.ToList().IndexOf(e);
+            return i < 0 ? double.NaN : r.Report.RoutingOverall[i];
+        }).ToArray()).ToArray();
+        var names = Unique(list.Select(r => r.Run).ToList());
+        int labelWidth = 7 * names.Max(l => l.Length);
+        return PlotlyChart.Heatmap<double, string, string, string>(
+                zData: z, X: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(experts, true),
+                Y: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(names, true))
+            .Titled(title)
+            .AxisTitles("expert", "")
+            .Sized(Math.Max(Math.Max(520, 8 * title.Length + 60), labelWidth + 70 * experts.Length + 200), Math.Max(300, 30 * list.Count + 170))
+            .WithLayoutValues(("yaxis.autorange", "reversed"), ("yaxis.dtick", 1), ("xaxis.dtick", 1));
+    }
+
     /// <summary>Bars of the mean weight each level receives.</summary>
     public static GenericChart LevelShare(RoutingSummary routing, string title = "Weight per level")
     {

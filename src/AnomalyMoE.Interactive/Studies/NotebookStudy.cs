@@ -63,10 +63,15 @@ public sealed class NotebookStudy : IDisposable
         this.synthCommand = synthCommand;
         this.runCommands = runCommands ??
         [
-            $"amoe train --data {Quote(dataRoot)} --categories {category} --preset {config.Preset}{(config.Iterations is { } n ? $" --iters {n}" : "")} --seed {config.Seed} --resume --out {Quote(run.Root)}",
-            $"amoe test --run {Quote(run.Root)}",
+            $"amoe train --data {Quote(dataRoot)} --categories {category} --preset {config.Preset}{Iters(config)} --seed {config.Seed}{DeviceFlag} --resume --out {Quote(run.Root)}",
+            $"amoe test --run {Quote(run.Root)}{DeviceFlag}",
         ];
     }
+
+    /// <summary><c> --device …</c> unless the study runs on the command line's default (auto).</summary>
+    string DeviceFlag => Options.Device == DeviceChoice.Auto ? "" : $" --device {Options.Device.ToString().ToLowerInvariant()}";
+
+    static string Iters(TrainingRunConfig config) => config.Iterations is { } n ? $" --iters {n.ToString(CultureInfo.InvariantCulture)}" : "";
 
     /// <summary>
     /// The <c>amoe</c> commands that reproduce this study's AnomalyMoE run (data, training, evaluation) with the same
@@ -77,8 +82,8 @@ public sealed class NotebookStudy : IDisposable
     /// <summary>The commands that build and evaluate the PatchCore baseline of <see cref="EvaluatePatchCore"/>.</summary>
     public IReadOnlyList<string> PatchCoreCommands =>
     [
-        $"amoe train --method patchcore --data {Quote(DataRoot)} --categories {CategoryName} --preset {Config.Preset} --seed {Config.Seed} --out {Quote(PatchCoreRun.Root)}",
-        $"amoe test --run {Quote(PatchCoreRun.Root)}",
+        $"amoe train --method patchcore --data {Quote(DataRoot)} --categories {CategoryName} --preset {Config.Preset} --seed {Config.Seed}{DeviceFlag} --out {Quote(PatchCoreRun.Root)}",
+        $"amoe test --run {Quote(PatchCoreRun.Root)}{DeviceFlag}",
     ];
 
     /// <summary>Prepares the data and the run's configuration; trains nothing.</summary>
@@ -116,7 +121,8 @@ public sealed class NotebookStudy : IDisposable
             Seed = o.Seed,
         };
         var info = Read(config);
-        var run = new RunDirectory(Path.Combine(work, "runs", $"{Safe(info.Key)}-{config.Preset}-{(config.Iterations?.ToString(CultureInfo.InvariantCulture) ?? "preset")}it-{Hash(config)}"));
+        var iterations = config.Iterations is { } n ? $"-{n.ToString(CultureInfo.InvariantCulture)}it" : "";
+        var run = new RunDirectory(Path.Combine(work, "runs", $"{Safe(info.Key)}-{config.Preset}{iterations}-{Hash(config)}"));
         var study = new NotebookStudy(o, category, o.DataRoot is not null, root, info, config, run, work, synth);
         study.Timings["data"] = clock.Elapsed.TotalSeconds;
         return study;
@@ -135,13 +141,13 @@ public sealed class NotebookStudy : IDisposable
         string[] commands = variant.GridPoint is { } grid
             ?
             [
-                $"amoe ablate --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{(config.Iterations is { } n ? $" --iters {n}" : "")} --grid \"{grid}\" --no-baseline --out {Quote(AblationDirectory)}"
+                $"amoe ablate --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{Iters(config)} --grid \"{grid}\" --no-baseline{DeviceFlag} --out {Quote(AblationDirectory)}"
                     + (config.Seed != 42 ? "   # amoe ablate trains with seed 42" : ""),
             ]
             :
             [
-                $"amoe train --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{(config.Iterations is { } m ? $" --iters {m}" : "")} --seed {config.Seed} --resume --out {Quote(run.Root)}",
-                $"amoe test --run {Quote(run.Root)} --overlays 0",
+                $"amoe train --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{Iters(config)} --seed {config.Seed}{DeviceFlag} --resume --out {Quote(run.Root)}",
+                $"amoe test --run {Quote(run.Root)} --overlays 0{DeviceFlag}",
             ];
         var study = new NotebookStudy(Options, CategoryName, UsesRealData, DataRoot, Category, config, run, WorkDirectory, synthCommand, commands);
         CopyComponentCache(Run, study.Run);

@@ -21,14 +21,16 @@ public static class MetricsTables
 
     /// <summary>
     /// Image AUROC by anomaly level (structural, component, logical: the category's normal images against its anomalies of
-    /// that level), one row per evaluated run — the breakdown <c>amoe test</c> writes to <c>report.md</c>.
+    /// that level), one row per evaluated run — the breakdown <c>amoe test</c> writes to <c>report.md</c>. A level no run has
+    /// (a family without logical anomalies, say) gets no column, so an empty column is not read as a missing result.
     /// </summary>
     public static DataFrame FromLevels(IEnumerable<(string Run, EvaluationReport Report)> runs, string rowColumn = "run")
     {
         var list = runs.ToList();
-        return FromColumns(rowColumn, list.Select(r => r.Run).ToArray(),
-            DetectorEvaluation.Levels.Select(level => ($"{level} AUROC", (IReadOnlyList<double?>)list
-                .Select(r => r.Report.LevelMeans.TryGetValue(level, out var v) && v is { } x ? Math.Round(x, 4) : (double?)null).ToArray())));
+        var columns = DetectorEvaluation.Levels.Select(level => ($"{level} AUROC", (IReadOnlyList<double?>)list
+            .Select(r => r.Report.LevelMeans.TryGetValue(level, out var v) && v is { } x ? Math.Round(x, 4) : (double?)null).ToArray())).ToList();
+        var present = columns.Where(c => c.Item2.Any(v => v is not null)).ToList();
+        return FromColumns(rowColumn, list.Select(r => r.Run).ToArray(), present.Count > 0 ? present : columns);
     }
 
     /// <summary>Named values side by side (e.g. loss terms before and after training): rows are the union of the keys, in first-seen order.</summary>

@@ -122,6 +122,31 @@ public class RenderingTests
     }
 
     [Fact]
+    public void Selection_share_map_has_a_row_per_run_and_a_gap_where_a_run_lacks_an_expert()
+    {
+        static EvaluationReport Report(string[] experts, double[] shares) => new("anomalymoe", "micro", experts, [], new CategoryMetrics("mean", 0.9, 0.8, 0.7),
+            new Dictionary<string, double?>(), shares, []);
+        var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.SelectionShareMap(
+            [("full", Report(["patch_0", "global_0"], [0.25, 0.75])), ("patch only", Report(["patch_0"], [1.0]))]));
+        Assert.Contains("\"type\":\"heatmap\"", html);
+        Assert.Contains("\"y\":[\"full\",\"patch only\"]", html);
+        Assert.Contains("\"x\":[\"patch_0\",\"global_0\"]", html);
+        // The missing expert is not a number, which plotly.js draws as an empty cell (not as a share of 0).
+        Assert.Matches("\"z\":\\[\\[0\\.25,0\\.75\\],\\[1\\.0,(NaN|\"NaN\"|null)\\]\\]", html);
+    }
+
+    [Fact]
+    public void Level_table_leaves_out_the_levels_no_run_has()
+    {
+        static EvaluationReport Report(double? logical) => new("anomalymoe", "micro", [], [], new CategoryMetrics("mean", 0.9, 0.8, 0.7),
+            new Dictionary<string, double?> { ["structural"] = 0.8, ["component"] = null, ["logical"] = logical }, [], []);
+        var frame = MetricsTables.FromLevels([("a", Report(null)), ("b", Report(0.6))]);
+        Assert.Equal(["run", "structural AUROC", "logical AUROC"], frame.Columns.Select(c => c.Name));
+        Assert.Null(frame["logical AUROC"][0]);
+        Assert.Equal(0.6, (double)frame["logical AUROC"][1]!, 12);
+    }
+
+    [Fact]
     public void Chart_html_loads_plotly_itself()
     {
         // A notebook page holds no plotly.js of its own: a fragment that only calls Plotly.newPlot draws nothing there.

@@ -1,0 +1,61 @@
+using AnomalyMoE.Interactive.Studies;
+using AnomalyMoE.Synthetic;
+using AnomalyMoE.Tests.Notebooks;
+using AnomalyMoE.Tests.Support;
+
+namespace AnomalyMoE.Tests.Interactive;
+
+/// <summary>A notebook study is an <c>amoe train</c> + <c>amoe test</c> run: the commands it prints make the run it uses.</summary>
+[Collection(NotebookCollection.Name)]
+public class NotebookStudyTests
+{
+    static int Amoe(string commandLine, out string error)
+    {
+        Assert.StartsWith("amoe ", commandLine);
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var code = AnomalyMoE.Cli.Cli.Run(Split(commandLine["amoe ".Length..]), stdout, stderr);
+        error = stderr.ToString();
+        return code;
+    }
+
+    /// <summary>Words of a command line; double quotes group.</summary>
+    static string[] Split(string line)
+    {
+        var words = new List<string>();
+        var word = new System.Text.StringBuilder();
+        bool quoted = false;
+        foreach (var c in line)
+        {
+            if (c == '"') quoted = !quoted;
+            else if (c == ' ' && !quoted)
+            {
+                if (word.Length > 0) words.Add(word.ToString());
+                word.Clear();
+            }
+            else word.Append(c);
+        }
+        if (word.Length > 0) words.Add(word.ToString());
+        return words.ToArray();
+    }
+
+    [Fact]
+    public void The_printed_commands_make_the_run_the_study_loads_and_the_report_it_writes()
+    {
+        using var work = new TempDirectory();
+        using var study = NotebookStudy.Create(StudyOptions.Fast with { Family = SyntheticFamilies.Medical, Iterations = 1, WorkDirectory = work.Path });
+        var commands = study.Commands;
+        Assert.Equal(3, commands.Count);
+        Assert.Contains($"--family {SyntheticFamilies.Medical}", commands[0]);
+        Assert.Equal(study.DataRoot, Path.Combine(Split(commands[0]).SkipWhile(w => w != "--out").ElementAt(1), SyntheticFamilies.Medical));
+
+        Assert.True(Amoe(commands[1], out var trainError) == 0, trainError);
+        Assert.Equal(study.Config.ToJson(), File.ReadAllText(study.Run.ConfigPath));
+        var training = study.Train();
+        Assert.Equal((1, 1), (training.StartIteration, training.CompletedIterations));   // loaded, not trained again
+
+        Assert.True(Amoe(commands[2], out var testError) == 0, testError);
+        var cliReport = File.ReadAllText(Path.Combine(study.Run.ReportsDirectory, "metrics.json"));
+        using var evaluation = study.Evaluate();
+        Assert.Equal(cliReport, File.ReadAllText(Path.Combine(evaluation.ReportDirectory, "metrics.json")));
+    }
+}
