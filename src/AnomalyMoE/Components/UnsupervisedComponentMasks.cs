@@ -80,17 +80,6 @@ public sealed class ComponentMaskModel : IDisposable
     }
 
     /// <summary>
-    /// Per-cluster heat <c>[B,K,h,w]</c> as the reference's segmenter computes it: cosine similarity to each centroid minus
-    /// its mean over the image, clamped at zero.
-    /// </summary>
-    public Tensor Heat(Tensor featureMap)
-    {
-        using var scope = NewDisposeScope();
-        var sim = Similarity(featureMap);
-        return (sim - sim.mean([2, 3], keepdim: true)).clamp_min(0).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
     /// Component masks of each image, <c>[K',H,W]</c> uint8 (1 inside), one per kept cluster in <see cref="KeptClusters"/>
     /// order: the grid assignment resized nearest to the image size. A kept cluster absent from an image gives an empty mask,
     /// so every image of the category has the same components.
