@@ -18,11 +18,12 @@ public static class AblateCommand
         IReadOnlyList<string?> levels = [null];
         IReadOnlyList<int?> topk = [null];
         IReadOnlyList<RoutingScope?> routing = [null];
+        IReadOnlyList<GradientClipScope?> clip = [null];
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var part in grid.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = part.IndexOf('=');
-            if (eq <= 0) throw new AnomalyMoEException($"Grid part '{part}' must look like key=value1,value2 (keys: eir, esb, levels, topk, routing).");
+            if (eq <= 0) throw new AnomalyMoEException($"Grid part '{part}' must look like key=value1,value2 (keys: eir, esb, levels, topk, routing, clip).");
             var key = part[..eq].Trim().ToLowerInvariant();
             var values = CommandSupport.Split(part[(eq + 1)..]);
             if (values.Count == 0) throw new AnomalyMoEException($"Grid key '{key}' has no values.");
@@ -40,11 +41,12 @@ public static class AblateCommand
                         ? (int?)k : throw new AnomalyMoEException($"Grid value topk={v} is not a positive integer.")).ToList();
                     break;
                 case "routing": routing = values.Select(v => (RoutingScope?)CommandSupport.ParseRouting(v)).ToList(); break;
-                default: throw new AnomalyMoEException($"Unknown grid key '{key}'; use eir, esb, levels, topk or routing.");
+                case "clip": clip = values.Select(v => (GradientClipScope?)GradientClipping.Parse(v)).ToList(); break;
+                default: throw new AnomalyMoEException($"Unknown grid key '{key}'; use eir, esb, levels, topk, routing or clip.");
             }
         }
         if (seen.Count == 0) throw new AnomalyMoEException($"Grid '{grid}' is empty; e.g. \"levels=pcg,p,c,g;topk=1,2\".");
-        return (from r in routing from l in levels from k in topk from e in eir from s in esb select new AblationPoint(e, s, l, k, r)).ToList();
+        return (from c in clip from r in routing from l in levels from k in topk from e in eir from s in esb select new AblationPoint(e, s, l, k, r, c)).ToList();
     }
 
     static bool OnOff(string key, string value) => value.ToLowerInvariant() switch

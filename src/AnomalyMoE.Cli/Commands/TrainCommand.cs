@@ -45,6 +45,8 @@ public static class TrainCommand
         command.Options.Add(featureCache);
         var execution = new Option<string?>("--execution") { Description = "dense (every expert runs, the reference) or sparse (experts no image of the batch selected are skipped); default: the preset's" };
         command.Options.Add(execution);
+        var clipping = new Option<string?>("--clip") { Description = "joint (one gradient norm over experts and router, the reference) or per-level (one per expert level and one for the router); default: the preset's" };
+        command.Options.Add(clipping);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -52,6 +54,7 @@ public static class TrainCommand
             // Option values are checked before the data is read, so a typo is reported as such.
             RoutingScope? routingScope = parse.GetValue(routing) is { } r ? CommandSupport.ParseRouting(r) : null;
             ExpertExecution? executionMode = parse.GetValue(execution) is { } x ? CommandSupport.ParseExecution(x) : null;
+            GradientClipScope? clipScope = parse.GetValue(clipping) is { } c ? GradientClipping.Parse(c) : null;
             var config = new TrainingRunConfig
             {
                 Preset = TrainingPresets.Get(parse.GetRequiredValue(preset)).Name,
@@ -66,6 +69,7 @@ public static class TrainCommand
                 LearningRate = parse.GetValue(learningRate),
                 BatchSize = parse.GetValue(batchSize),
                 Execution = executionMode,
+                Clipping = clipScope,
             };
             config.ResolvePreset();
             if (config.Iterations is < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {config.Iterations}.");

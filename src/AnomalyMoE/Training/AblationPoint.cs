@@ -8,10 +8,10 @@ namespace AnomalyMoE.Training;
 /// run folder and its <see cref="GridPoint"/> is the point in <c>amoe ablate --grid</c> syntax, so the command line and the
 /// notebooks agree on both.
 /// </summary>
-public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? TopK, RoutingScope? Routing = null)
+public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? TopK, RoutingScope? Routing = null, GradientClipScope? Clipping = null)
 {
     /// <summary>Whether no switch changes.</summary>
-    public bool IsDefault => Eir is null && Esb is null && Levels is null && TopK is null && Routing is null;
+    public bool IsDefault => Eir is null && Esb is null && Levels is null && TopK is null && Routing is null && Clipping is null;
 
     /// <summary>The run folder's name, e.g. <c>levels-p_topk-1_eir-off</c>; <c>default</c> when no switch changes.</summary>
     public string Name => IsDefault ? "default" : string.Join('_', Parts('-'));
@@ -28,6 +28,7 @@ public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? To
         Levels = Levels ?? config.Levels,
         TopK = TopK ?? config.TopK,
         Routing = Routing ?? config.Routing,
+        Clipping = Clipping ?? config.Clipping,
         UseEir = Eir ?? config.UseEir,
         UseEsb = Esb ?? config.UseEsb,
     };
@@ -37,6 +38,7 @@ public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? To
         if (Levels is not null) yield return $"levels{separator}{Levels}";
         if (TopK is { } k) yield return $"topk{separator}{k.ToString(CultureInfo.InvariantCulture)}";
         if (Routing is { } r) yield return $"routing{separator}{RoutingName(r)}";
+        if (Clipping is { } c) yield return $"clip{separator}{GradientClipping.Name(c)}";
         if (Eir is { } eir) yield return $"eir{separator}{(eir ? "on" : "off")}";
         if (Esb is { } esb) yield return $"esb{separator}{(esb ? "on" : "off")}";
     }

@@ -178,7 +178,7 @@ public static class AnomalyMoETrainer
             JitteredTokens = jitteredTokens,
         };
 
-        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random);
+        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping);
         if (componentMasks is not null)
             foreach (var m in componentMasks) m.Dispose();
         return values;
@@ -190,7 +190,7 @@ public static class AnomalyMoETrainer
     /// gradient-free forward pass. Returns the learning rate and every loss component.
     /// </summary>
     public static Dictionary<string, double> Step(AnomalyMoEModel model, ExpertInformationRepulsion eir, AnomalyMoEInput input,
-        StableAdamW optimizer, Adam estimatorOptimizer, double learningRate, Random random)
+        StableAdamW optimizer, Adam estimatorOptimizer, double learningRate, Random random, GradientClipScope clipScope = GradientClipScope.Joint)
     {
         var options = model.Options;
         optimizer.LearningRate = learningRate;
@@ -202,7 +202,7 @@ public static class AnomalyMoETrainer
         using (var terms = AnomalyMoELoss.Compute(output, options, options.Objectives.UseEir ? eir : null, random))
         {
             terms.Total.backward();
-            nn.utils.clip_grad_norm_(model.TrainableParameters(), GradientClip);
+            GradientClipping.Clip(model, clipScope, GradientClip);
             optimizer.Step();
             values["total"] = terms.Total.item<float>();
             values["reconstruction"] = terms.Reconstruction.item<float>();

@@ -39,6 +39,7 @@ public enum EncoderKind
 /// <param name="ComponentMaskTap">Index into <see cref="AnomalyMoEOptions.TapLayers"/> of the token map the segmenter clusters.</param>
 /// <param name="PatchCore">The kNN baseline's memory bank.</param>
 /// <param name="EvaluationBatchSize">Images per batch at evaluation.</param>
+/// <param name="GradientClipping">Which parameters share the main step's gradient-norm limit (reference: one joint norm).</param>
 public sealed record TrainingPreset(
     string Name,
     string Description,
@@ -54,7 +55,8 @@ public sealed record TrainingPreset(
     ComponentMaskOptions ComponentMasks,
     int ComponentMaskTap,
     PatchCoreOptions PatchCore,
-    int EvaluationBatchSize = 8)
+    int EvaluationBatchSize = 8,
+    GradientClipScope GradientClipping = GradientClipScope.Joint)
 {
     public TrainingPreset Validate()
     {

@@ -48,6 +48,9 @@ public sealed record TrainingRunConfig
     /// <summary>Dense (every expert runs, the reference) or sparse (experts no image selected are skipped); null = the preset's.</summary>
     public ExpertExecution? Execution { get; init; }
 
+    /// <summary>Which parameters share the main step's gradient-norm limit; null = the preset's.</summary>
+    public GradientClipScope? Clipping { get; init; }
+
     /// <summary>Weights of a DINOv2 encoder (presets with <see cref="EncoderKind.Dinov2"/>).</summary>
     public string? EncoderWeights { get; init; }
 
@@ -116,6 +119,7 @@ public sealed record TrainingRunConfig
             WarmupIterations = Iterations is { } n ? Math.Min(preset.WarmupIterations, Math.Max(0, n - 1)) : preset.WarmupIterations,
             BatchSize = BatchSize ?? preset.BatchSize,
             LearningRate = LearningRate ?? preset.LearningRate,
+            GradientClipping = Clipping ?? preset.GradientClipping,
         }).Validate();
     }
 

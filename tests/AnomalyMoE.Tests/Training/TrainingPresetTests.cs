@@ -70,6 +70,14 @@ public class TrainingPresetTests
     }
 
     [Fact]
+    public void EveryPresetClipsJointlyAsTheReferenceUnlessTheRunSaysOtherwise()
+    {
+        Assert.All(TrainingPresets.All.Values, p => Assert.Equal(GradientClipScope.Joint, p.GradientClipping));
+        var preset = new TrainingRunConfig { Preset = "cpu-tiny", Data = [], Clipping = GradientClipScope.PerLevel }.ResolvePreset();
+        Assert.Equal(GradientClipScope.PerLevel, preset.GradientClipping);
+    }
+
+    [Fact]
     public void LearningRateOverrideReplacesThePresetsAndIsValidated()
     {
         Assert.Equal(2e-3, new TrainingRunConfig { Preset = "cpu-tiny", Data = [], LearningRate = 2e-3 }.ResolvePreset().LearningRate);
@@ -82,13 +90,15 @@ public class TrainingPresetTests
         var config = new TrainingRunConfig
         {
             Preset = "micro", Data = [new DataRoot("/x", ["a", "b"])], Iterations = 7, Levels = "pg", UseEsb = false, Method = DetectionMethod.PatchCore,
-            Routing = RoutingScope.PerLevel, LearningRate = 1e-3,
+            Routing = RoutingScope.PerLevel, LearningRate = 1e-3, Clipping = GradientClipScope.PerLevel,
         };
         var back = TrainingRunConfig.FromJson(config.ToJson(), "test");
         Assert.Equal(config.ToJson(), back.ToJson());
         Assert.Equal(DetectionMethod.PatchCore, back.Method);
         Assert.Equal(RoutingScope.PerLevel, back.Routing);
         Assert.Equal(1e-3, back.LearningRate);
+        Assert.Equal(GradientClipScope.PerLevel, back.Clipping);
+        Assert.Contains("\"clipping\": \"per-level\"", config.ToJson());
         Assert.Equal(["a", "b"], back.Data[0].Categories);
     }
 }

@@ -1,3 +1,4 @@
+using AnomalyMoE.Training;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Cli.Commands;
 using AnomalyMoE.Runtime;
@@ -69,6 +70,25 @@ public class EngineCommandErrorTests
     }
 
     [Fact]
+    public void GridClipKeyNamesEachPointsClippingAndReachesTheRunConfig()
+    {
+        var points = AblateCommand.ParseGrid("clip=joint,per-level");
+        Assert.Equal(["clip-joint", "clip-per-level"], points.Select(p => p.Name).ToArray());
+        var config = points[1].Apply(new TrainingRunConfig { Preset = "micro", Data = [] });
+        Assert.Equal(GradientClipScope.PerLevel, config.ResolvePreset().GradientClipping);
+        Assert.Equal(GradientClipScope.Joint, points[0].Apply(new TrainingRunConfig { Preset = "micro", Data = [] }).ResolvePreset().GradientClipping);
+    }
+
+    [Fact]
+    public void TrainWithAnUnknownClippingNamesIt()
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe("train", "--data", dir.Path, "--clip", "elementwise", "--out", dir.Combine("r"), "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("elementwise", err);
+    }
+
+    [Fact]
     public void TrainWithAnUnknownRoutingNamesIt()
     {
         using var dir = new TempDirectory();
@@ -80,6 +100,7 @@ public class EngineCommandErrorTests
     [Theory]
     [InlineData("routing=diagonal", "diagonal")]
     [InlineData("levels=pcx", "pcx")]
+    [InlineData("clip=elementwise", "elementwise")]
     [InlineData("topk=0", "topk=0")]
     [InlineData("depth=3", "depth")]
     [InlineData("eir", "key=value")]
