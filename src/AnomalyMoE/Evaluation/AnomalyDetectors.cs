@@ -14,14 +14,19 @@ namespace AnomalyMoE.Evaluation;
 
 /// <summary>
 /// What a detector produced for one evaluated set (a category, or a list of images): fused and smoothed maps
-/// <c>[N,1,R,R]</c> on the CPU, image scores, and per image which experts the router selected (empty for the baseline).
+/// <c>[N,1,R,R]</c> on the CPU, image scores, per image which experts the router selected (empty for the baseline), and
+/// the image scores each expert level gives when its map alone goes through the fusion (empty for the baseline).
 /// </summary>
-public sealed class SetPredictions(IReadOnlyList<ImageRecord> records, Tensor maps, float[] scores, float[][] routingMask) : IDisposable
+public sealed class SetPredictions(IReadOnlyList<ImageRecord> records, Tensor maps, float[] scores, float[][] routingMask,
+    IReadOnlyDictionary<string, float[]>? expertLevelScores = null) : IDisposable
 {
     public IReadOnlyList<ImageRecord> Records { get; } = records;
     public Tensor Maps { get; } = maps;
     public float[] Scores { get; } = scores;
     public float[][] RoutingMask { get; } = routingMask;
+
+    /// <summary>Per expert level present (<see cref="ExpertLevels"/>), the image scores of that level's map fused alone.</summary>
+    public IReadOnlyDictionary<string, float[]> ExpertLevelScores { get; } = expertLevelScores ?? new Dictionary<string, float[]>();
 
     public void Dispose() => Maps.Dispose();
 }
@@ -133,7 +138,8 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
             using var levelSet = new LevelMapSet(Cat(patch), Cat(global), Cat(component));
             using var allWeights = cat(weights, 0);
             using var fused = model.Fuse(levelSet, allWeights);
-            return new SetPredictions(records, fused.Smoothed.cpu().detach().clone(), fused.Scores.cpu().data<float>().ToArray(), selected.ToArray());
+            return new SetPredictions(records, fused.Smoothed.cpu().detach().clone(), fused.Scores.cpu().data<float>().ToArray(), selected.ToArray(),
+                ExpertLevelAloneScores(levelSet, allWeights));
         }
         finally
         {
@@ -142,6 +148,27 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
     }
 
     static Tensor? Cat(List<Tensor> parts) => parts.Count == 0 ? null : cat(parts, 0);
+
+    /// <summary>
+    /// Each present level's map fused on its own (same normalisation over the set, routing weight, smoothing and top-1 %
+    /// score): shows which level a category's detections come from, and whether fusing the levels helps or hurts.
+    /// </summary>
+    Dictionary<string, float[]> ExpertLevelAloneScores(LevelMapSet levels, Tensor weights)
+    {
+        var o = preset.Model;
+        var scores = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        void Add(string level, Tensor? map, Func<Tensor, (Tensor?, Tensor?, Tensor?)> place)
+        {
+            if (map is null) return;
+            var (p, g, c) = place(map);
+            using var alone = MapFusion.Fuse(p, g, c, weights, o.PatchExperts, o.GlobalExperts, o.ComponentExperts);
+            scores[level] = alone.Scores.cpu().data<float>().ToArray();
+        }
+        Add(ExpertLevels.Patch, levels.Patch, m => (m, null, null));
+        Add(ExpertLevels.Global, levels.Global, m => (null, m, null));
+        Add(ExpertLevels.Component, levels.Component, m => (null, null, m));
+        return scores;
+    }
 
     public void Dispose()
     {

@@ -10,8 +10,13 @@ public sealed record LevelResult(string Level, double? ImageAuroc, int Anomalous
 /// <param name="Metrics">Image and (when masks exist) pixel metrics.</param>
 /// <param name="RoutingFrequency">Per expert (routing order), the fraction of the category's images that selected it.</param>
 /// <param name="DatasetMetrics">The benchmark's own metrics (MVTec LOCO, UCSD Ped2, MVTec 3D-AD); null for other datasets.</param>
+/// <param name="ExpertLevelAuroc">Per expert level the run has (<see cref="ExpertLevels"/>), the image AUROC when that
+/// level's map alone is fused; empty for the baseline.</param>
 public sealed record CategoryEvaluation(CategoryMetrics Metrics, int TestImages, int AnomalousImages, IReadOnlyList<LevelResult> Levels,
-    IReadOnlyList<double> RoutingFrequency, DatasetSpecificMetrics? DatasetMetrics = null);
+    IReadOnlyList<double> RoutingFrequency, DatasetSpecificMetrics? DatasetMetrics = null, IReadOnlyDictionary<string, double>? ExpertLevelAuroc = null)
+{
+    public IReadOnlyDictionary<string, double> ExpertLevelAuroc { get; init; } = ExpertLevelAuroc ?? new Dictionary<string, double>();
+}
 
 /// <summary>The evaluation of a detector on a set of categories.</summary>
 /// <param name="LevelMeans">Per anomaly level, the mean over categories that have that level of the level's image AUROC.</param>
@@ -22,6 +27,11 @@ public sealed record EvaluationReport(string Method, string Preset, IReadOnlyLis
 {
     /// <summary>Per dataset-specific key, the mean over the categories that have it; keys no category has are absent.</summary>
     public IReadOnlyDictionary<string, double> DatasetMetricMeans => DatasetSpecificMetrics.Means(Categories.Select(c => c.DatasetMetrics));
+
+    /// <summary>Per expert level some category has, the mean over those categories of its alone-fused image AUROC, in <see cref="ExpertLevels.All"/> order.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> ExpertLevelMeans =>
+        ExpertLevels.All.Select(level => (level, values: Categories.Where(c => c.ExpertLevelAuroc.ContainsKey(level)).Select(c => c.ExpertLevelAuroc[level]).ToList()))
+            .Where(x => x.values.Count > 0).Select(x => KeyValuePair.Create(x.level, x.values.Average())).ToList();
 }
 
 /// <summary>
@@ -68,7 +78,8 @@ public static class DetectorEvaluation
                 frequency[e] /= Math.Max(1, predictions.RoutingMask.Length);
             }
             routedImages += predictions.RoutingMask.Length;
-            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics));
+            var expertLevels = predictions.ExpertLevelScores.ToDictionary(kv => kv.Key, kv => BinaryMetrics.Compute(kv.Value, labels).Auroc, StringComparer.Ordinal);
+            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics, expertLevels));
             if (reportDirectory is not null && overlaysPerSide > 0)
                 overlays.AddRange(OverlayWriter.WriteExtremes(reportDirectory, category.Key, predictions, detector.Preset.Transform, overlaysPerSide));
             index++;

@@ -16,10 +16,11 @@ namespace AnomalyMoE.Evaluation;
 /// <c>categories.&lt;dataset/category&gt;</c> with <c>image_auroc</c>, <c>image_ap</c>, <c>image_f1_max</c>, <c>pixel_auroc</c>,
 /// <c>pixel_ap</c>, <c>pixel_f1_max</c>, <c>pixel_aupro</c> (null when the dataset has no masks), <c>test_images</c>,
 /// <c>anomalous_images</c>, <c>levels.&lt;level&gt;.image_auroc</c> and <c>.anomalous_images</c>, <c>routing_frequency.&lt;expert&gt;</c>,
+/// <c>expert_levels.&lt;patch|global|component&gt;.image_auroc</c> (AnomalyMoE only: each expert level's map fused alone),
 /// and only for the benchmarks that define them the <see cref="DatasetSpecificMetrics"/> keys (<c>auc_spro_0.05</c>,
 /// <c>image_auroc_logical</c>, <c>image_auroc_structural</c> for MVTec LOCO; <c>frame_auroc</c> for UCSD Ped2; <c>aupro_0.3</c>,
 /// <c>aupro_0.01</c> for MVTec 3D-AD); <c>mean</c> with the seven metric keys and each dataset-specific key some category has;
-/// <c>levels.&lt;level&gt;</c> (mean over categories); <c>routing_frequency</c> (all images). The CSV gets a column per
+/// <c>levels.&lt;level&gt;</c> and <c>expert_levels.&lt;level&gt;</c> (means over categories); <c>routing_frequency</c> (all images). The CSV gets a column per
 /// dataset-specific key present in the report, the Markdown a table of them.
 /// </summary>
 public static class EvaluationReportWriter
@@ -66,6 +67,9 @@ public static class EvaluationReportWriter
             entry["anomalous_images"] = c.AnomalousImages;
             entry["levels"] = c.Levels.ToDictionary(l => l.Level, l => (object)new Dictionary<string, object?> { ["image_auroc"] = l.ImageAuroc, ["anomalous_images"] = l.AnomalousImages });
             entry["routing_frequency"] = report.ExpertNames.Zip(c.RoutingFrequency).ToDictionary(p => p.First, p => p.Second);
+            if (c.ExpertLevelAuroc.Count > 0)
+                entry["expert_levels"] = ExpertLevels.All.Where(c.ExpertLevelAuroc.ContainsKey)
+                    .ToDictionary(l => l, l => (object)new Dictionary<string, object?> { ["image_auroc"] = c.ExpertLevelAuroc[l] });
             categories[c.Metrics.Category] = entry;
         }
         var root = new Dictionary<string, object?>
@@ -79,6 +83,8 @@ public static class EvaluationReportWriter
             ["routing_frequency"] = report.ExpertNames.Zip(report.RoutingOverall).ToDictionary(p => p.First, p => p.Second),
             ["overlays"] = report.Overlays,
         };
+        if (report.ExpertLevelMeans.Count > 0)
+            root["expert_levels"] = report.ExpertLevelMeans.ToDictionary(kv => kv.Key, kv => (object?)new Dictionary<string, object?> { ["image_auroc"] = kv.Value });
         return JsonSerializer.Serialize(root, new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -137,6 +143,23 @@ public static class EvaluationReportWriter
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Image AUROC of each expert level's map fused alone, beside the fused model's: one row per category and the mean;
+    /// empty for detectors without expert levels.
+    /// </summary>
+    public static string ExpertLevelTable(EvaluationReport report)
+    {
+        var levels = report.ExpertLevelMeans.Select(kv => kv.Key).ToList();
+        if (levels.Count == 0) return "";
+        var sb = new StringBuilder("| category | fused | ").AppendJoin(" | ", levels).Append(" |\n|---|---|")
+            .Append(string.Concat(levels.Select(_ => "---|"))).Append('\n');
+        foreach (var c in report.Categories)
+            sb.Append("| ").Append(c.Metrics.Category).Append(" | ").Append(F(c.Metrics.ImageAuroc)).Append(" | ")
+              .AppendJoin(" | ", levels.Select(l => F(c.ExpertLevelAuroc.TryGetValue(l, out var v) ? v : null))).Append(" |\n");
+        sb.Append("| **mean** | ").Append(F(report.Mean.ImageAuroc)).Append(" | ").AppendJoin(" | ", report.ExpertLevelMeans.Select(kv => F(kv.Value))).Append(" |\n");
+        return sb.ToString();
+    }
+
     public static string ToMarkdown(EvaluationReport report)
     {
         var sb = new StringBuilder();
@@ -149,6 +172,8 @@ public static class EvaluationReportWriter
         foreach (var c in report.Categories)
             sb.Append("| ").Append(c.Metrics.Category).Append(" | ").AppendJoin(" | ", c.Levels.Select(l => F(l.ImageAuroc))).Append(" |\n");
         sb.Append("| **mean** | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(report.LevelMeans[l]))).Append(" |\n\n");
+        if (ExpertLevelTable(report) is { Length: > 0 } expertTable)
+            sb.Append("## Image AUROC of each expert level fused alone\n\n").Append(expertTable).Append('\n');
         if (report.ExpertNames.Count > 0)
         {
             sb.Append("## Routing: fraction of images selecting each expert\n\n| category | ").AppendJoin(" | ", report.ExpertNames).Append(" |\n|---|")

@@ -30,4 +30,38 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
             Assert.True(Math.Abs(forward.Scores[i] - byPath[test[i].Path]) <= 1e-5, $"{test[i].Path}: {forward.Scores[i]} vs {byPath[test[i].Path]}");
         Assert.True(forward.Scores.Distinct().Count() > 1, "every image scored the same");
     }
+
+    // A level fused alone goes through the same normalisation, weighting, smoothing and top-1 % score as the full fusion,
+    // so in a run with one level its alone scores are the fused scores, and no other level is reported.
+    [Fact]
+    public void WithOneExpertLevelItsAloneScoresAreTheFusedScores()
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory, Iterations = 2, Seed = 9, Levels = "p" };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
+        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        using var detector = Detectors.Open(run, [category], DeviceChoice.Cpu);
+
+        using var predictions = detector.Predict(category.Test.ToList());
+
+        Assert.Equal([ExpertLevels.Patch], predictions.ExpertLevelScores.Keys);
+        Assert.Equal(predictions.Scores, predictions.ExpertLevelScores[ExpertLevels.Patch]);
+    }
+
+    [Fact]
+    public void EveryLevelOfTheRunGetsItsOwnAloneScores()
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory, Iterations = 2, Seed = 9 };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
+        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        var test = category.Test.ToList();
+        using var detector = Detectors.Open(run, [category], DeviceChoice.Cpu);
+
+        using var predictions = detector.Predict(test);
+
+        Assert.Equal(ExpertLevels.All, predictions.ExpertLevelScores.Keys.OrderBy(k => ExpertLevels.All.ToList().IndexOf(k)));
+        Assert.All(predictions.ExpertLevelScores.Values, s => Assert.Equal(test.Count, s.Length));
+        Assert.NotEqual(predictions.ExpertLevelScores[ExpertLevels.Patch], predictions.ExpertLevelScores[ExpertLevels.Component]);
+    }
 }

@@ -44,7 +44,13 @@ public class EndToEndTests(EngineFixture fixture)
             }
             Assert.Equal(6, category.Value.GetProperty("routing_frequency").EnumerateObject().Count());
             Assert.Contains(category.Value.GetProperty("levels").EnumerateObject(), l => l.Value.GetProperty("image_auroc").ValueKind == JsonValueKind.Number);
+            var expertLevels = category.Value.GetProperty("expert_levels").EnumerateObject().ToList();
+            Assert.Equal(["patch", "global", "component"], expertLevels.Select(l => l.Name));
+            Assert.All(expertLevels, l => Assert.InRange(l.Value.GetProperty("image_auroc").GetDouble(), 0, 1));
         }
+        Assert.Equal(
+            categories.Average(c => c.Value.GetProperty("expert_levels").GetProperty("patch").GetProperty("image_auroc").GetDouble()),
+            root.GetProperty("expert_levels").GetProperty("patch").GetProperty("image_auroc").GetDouble(), 9);
         var mean = root.GetProperty("mean").GetProperty("image_auroc").GetDouble();
         Assert.Equal(categories.Average(c => c.Value.GetProperty("image_auroc").GetDouble()), mean, 9);
         // Micro routes top-1 within each of the three levels, so every image selects three experts, one per level.
@@ -54,6 +60,7 @@ public class EndToEndTests(EngineFixture fixture)
             Assert.Equal(1.0, frequency.Where(kv => kv.Key.StartsWith(level, StringComparison.Ordinal)).Sum(kv => kv.Value), 6);
         Assert.True(File.Exists(Path.Combine(report, "metrics.csv")));
         Assert.Contains("## Image AUROC by anomaly level", File.ReadAllText(Path.Combine(report, "report.md")));
+        Assert.Contains("## Image AUROC of each expert level fused alone", File.ReadAllText(Path.Combine(report, "report.md")));
         var overlays = root.GetProperty("overlays").EnumerateArray().Select(e => e.GetString()!).ToList();
         Assert.Equal(4 * categories.Count, overlays.Count);
         Assert.All(overlays, o => Assert.True(File.Exists(Path.Combine(report, o))));
@@ -75,6 +82,7 @@ public class EndToEndTests(EngineFixture fixture)
         Assert.Equal("patchcore", json.RootElement.GetProperty("method").GetString());
         Assert.InRange(json.RootElement.GetProperty("mean").GetProperty("pixel_auroc").GetDouble(), 0, 1);
         Assert.Empty(json.RootElement.GetProperty("routing_frequency").EnumerateObject());
+        Assert.False(json.RootElement.TryGetProperty("expert_levels", out _), "the baseline has no expert levels");
     }
 
     [Fact]
