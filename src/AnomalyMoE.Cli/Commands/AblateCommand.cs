@@ -19,11 +19,12 @@ public static class AblateCommand
         IReadOnlyList<int?> topk = [null];
         IReadOnlyList<RoutingScope?> routing = [null];
         IReadOnlyList<GradientClipScope?> clip = [null];
+        IReadOnlyList<UnselectedExpertUpdate?> unselected = [null];
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var part in grid.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var eq = part.IndexOf('=');
-            if (eq <= 0) throw new AnomalyMoEException($"Grid part '{part}' must look like key=value1,value2 (keys: eir, esb, levels, topk, routing, clip).");
+            if (eq <= 0) throw new AnomalyMoEException($"Grid part '{part}' must look like key=value1,value2 (keys: eir, esb, levels, topk, routing, clip, unselected).");
             var key = part[..eq].Trim().ToLowerInvariant();
             var values = CommandSupport.Split(part[(eq + 1)..]);
             if (values.Count == 0) throw new AnomalyMoEException($"Grid key '{key}' has no values.");
@@ -42,11 +43,13 @@ public static class AblateCommand
                     break;
                 case "routing": routing = values.Select(v => (RoutingScope?)CommandSupport.ParseRouting(v)).ToList(); break;
                 case "clip": clip = values.Select(v => (GradientClipScope?)GradientClipping.Parse(v)).ToList(); break;
-                default: throw new AnomalyMoEException($"Unknown grid key '{key}'; use eir, esb, levels, topk, routing or clip.");
+                case "unselected": unselected = values.Select(v => (UnselectedExpertUpdate?)UnselectedExperts.Parse(v)).ToList(); break;
+                default: throw new AnomalyMoEException($"Unknown grid key '{key}'; use eir, esb, levels, topk, routing, clip or unselected.");
             }
         }
         if (seen.Count == 0) throw new AnomalyMoEException($"Grid '{grid}' is empty; e.g. \"levels=pcg,p,c,g;topk=1,2\".");
-        return (from c in clip from r in routing from l in levels from k in topk from e in eir from s in esb select new AblationPoint(e, s, l, k, r, c)).ToList();
+        return (from u in unselected from c in clip from r in routing from l in levels from k in topk from e in eir from s in esb
+                select new AblationPoint(e, s, l, k, r, c, u)).ToList();
     }
 
     static bool OnOff(string key, string value) => value.ToLowerInvariant() switch

@@ -47,6 +47,8 @@ public static class TrainCommand
         command.Options.Add(execution);
         var clipping = new Option<string?>("--clip") { Description = "joint (one gradient norm over experts and router, the reference) or per-level (one per expert level and one for the router); default: the preset's" };
         command.Options.Add(clipping);
+        var unselected = new Option<string?>("--unselected") { Description = "step (the optimiser steps every expert, the reference) or hold (experts no image of the batch selected keep their weights and optimiser state); default: the preset's" };
+        command.Options.Add(unselected);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -55,6 +57,7 @@ public static class TrainCommand
             RoutingScope? routingScope = parse.GetValue(routing) is { } r ? CommandSupport.ParseRouting(r) : null;
             ExpertExecution? executionMode = parse.GetValue(execution) is { } x ? CommandSupport.ParseExecution(x) : null;
             GradientClipScope? clipScope = parse.GetValue(clipping) is { } c ? GradientClipping.Parse(c) : null;
+            UnselectedExpertUpdate? unselectedUpdate = parse.GetValue(unselected) is { } u ? UnselectedExperts.Parse(u) : null;
             var config = new TrainingRunConfig
             {
                 Preset = TrainingPresets.Get(parse.GetRequiredValue(preset)).Name,
@@ -70,6 +73,7 @@ public static class TrainCommand
                 BatchSize = parse.GetValue(batchSize),
                 Execution = executionMode,
                 Clipping = clipScope,
+                UnselectedExperts = unselectedUpdate,
             };
             config.ResolvePreset();
             if (config.Iterations is < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {config.Iterations}.");

@@ -8,10 +8,11 @@ namespace AnomalyMoE.Training;
 /// run folder and its <see cref="GridPoint"/> is the point in <c>amoe ablate --grid</c> syntax, so the command line and the
 /// notebooks agree on both.
 /// </summary>
-public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? TopK, RoutingScope? Routing = null, GradientClipScope? Clipping = null)
+public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? TopK, RoutingScope? Routing = null, GradientClipScope? Clipping = null,
+    UnselectedExpertUpdate? Unselected = null)
 {
     /// <summary>Whether no switch changes.</summary>
-    public bool IsDefault => Eir is null && Esb is null && Levels is null && TopK is null && Routing is null && Clipping is null;
+    public bool IsDefault => Eir is null && Esb is null && Levels is null && TopK is null && Routing is null && Clipping is null && Unselected is null;
 
     /// <summary>The run folder's name, e.g. <c>levels-p_topk-1_eir-off</c>; <c>default</c> when no switch changes.</summary>
     public string Name => IsDefault ? "default" : string.Join('_', Parts('-'));
@@ -29,6 +30,7 @@ public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? To
         TopK = TopK ?? config.TopK,
         Routing = Routing ?? config.Routing,
         Clipping = Clipping ?? config.Clipping,
+        UnselectedExperts = Unselected ?? config.UnselectedExperts,
         UseEir = Eir ?? config.UseEir,
         UseEsb = Esb ?? config.UseEsb,
     };
@@ -39,6 +41,7 @@ public sealed record AblationPoint(bool? Eir, bool? Esb, string? Levels, int? To
         if (TopK is { } k) yield return $"topk{separator}{k.ToString(CultureInfo.InvariantCulture)}";
         if (Routing is { } r) yield return $"routing{separator}{RoutingName(r)}";
         if (Clipping is { } c) yield return $"clip{separator}{GradientClipping.Name(c)}";
+        if (Unselected is { } u) yield return $"unselected{separator}{UnselectedExperts.Name(u)}";
         if (Eir is { } eir) yield return $"eir{separator}{(eir ? "on" : "off")}";
         if (Esb is { } esb) yield return $"esb{separator}{(esb ? "on" : "off")}";
     }

@@ -178,7 +178,7 @@ public static class AnomalyMoETrainer
             JitteredTokens = jitteredTokens,
         };
 
-        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping);
+        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping, preset.UnselectedExperts);
         if (componentMasks is not null)
             foreach (var m in componentMasks) m.Dispose();
         return values;
@@ -190,7 +190,8 @@ public static class AnomalyMoETrainer
     /// gradient-free forward pass. Returns the learning rate and every loss component.
     /// </summary>
     public static Dictionary<string, double> Step(AnomalyMoEModel model, ExpertInformationRepulsion eir, AnomalyMoEInput input,
-        StableAdamW optimizer, Adam estimatorOptimizer, double learningRate, Random random, GradientClipScope clipScope = GradientClipScope.Joint)
+        StableAdamW optimizer, Adam estimatorOptimizer, double learningRate, Random random, GradientClipScope clipScope = GradientClipScope.Joint,
+        UnselectedExpertUpdate unselected = UnselectedExpertUpdate.Step)
     {
         var options = model.Options;
         optimizer.LearningRate = learningRate;
@@ -203,7 +204,7 @@ public static class AnomalyMoETrainer
         {
             terms.Total.backward();
             GradientClipping.Clip(model, clipScope, GradientClip);
-            optimizer.Step();
+            optimizer.Step(unselected == UnselectedExpertUpdate.Hold ? UnselectedExperts.Prefixes(output.Routing.Mask, options) : null);
             values["total"] = terms.Total.item<float>();
             values["reconstruction"] = terms.Reconstruction.item<float>();
             values["patch"] = terms.Patch.item<float>();

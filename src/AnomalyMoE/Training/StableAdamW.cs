@@ -66,8 +66,11 @@ public sealed class StableAdamW : IDisposable
         }
     }
 
-    /// <summary>One optimisation step over every parameter that has a gradient.</summary>
-    public void Step()
+    /// <summary>
+    /// One optimisation step over every parameter that has a gradient, except those whose name starts with one of
+    /// <paramref name="skipPrefixes"/>: they keep their values and state, as a parameter without a gradient does.
+    /// </summary>
+    public void Step(IReadOnlyCollection<string>? skipPrefixes = null)
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -76,6 +79,7 @@ public sealed class StableAdamW : IDisposable
         {
             var grad = p.grad;
             if (grad is null) continue;
+            if (skipPrefixes is { Count: > 0 } && skipPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal))) continue;
             var state = states.For(name, p);
 
             p.mul_(1 - lr * Options.WeightDecay);

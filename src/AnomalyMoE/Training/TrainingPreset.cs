@@ -40,6 +40,7 @@ public enum EncoderKind
 /// <param name="PatchCore">The kNN baseline's memory bank.</param>
 /// <param name="EvaluationBatchSize">Images per batch at evaluation.</param>
 /// <param name="GradientClipping">Which parameters share the main step's gradient-norm limit (reference: one joint norm).</param>
+/// <param name="UnselectedExperts">Whether the optimiser steps experts no image of the batch selected (reference: it does).</param>
 public sealed record TrainingPreset(
     string Name,
     string Description,
@@ -56,7 +57,8 @@ public sealed record TrainingPreset(
     int ComponentMaskTap,
     PatchCoreOptions PatchCore,
     int EvaluationBatchSize = 8,
-    GradientClipScope GradientClipping = GradientClipScope.Joint)
+    GradientClipScope GradientClipping = GradientClipScope.Joint,
+    UnselectedExpertUpdate UnselectedExperts = UnselectedExpertUpdate.Step)
 {
     public TrainingPreset Validate()
     {
@@ -83,7 +85,7 @@ public sealed record TrainingPreset(
 /// <summary>
 /// The named presets. <c>paper</c> is the reference configuration; the <c>cpu-*</c> presets keep the method (three expert
 /// levels, top-k routing, EIR, ESB, hard mining, the reference schedule shape and optimisers) but shrink what a 2-core CPU
-/// cannot afford — see each preset's remarks and the README.
+/// cannot afford, route per level and hold unselected experts — see each preset's remarks, docs/engine.md and the README.
 /// </summary>
 public static class TrainingPresets
 {
@@ -170,6 +172,9 @@ public static class TrainingPresets
             Iterations: iterations, BatchSize: batchSize, LearningRate: 5e-4, WarmupIterations: Math.Min(100, iterations / 10),
             CheckpointEvery: Math.Max(50, iterations / 4),
             ComponentMasks: ComponentMaskOptions.Reference with { PatchesPerImage = 64 }, ComponentMaskTap: 1,
-            PatchCore: PatchCoreOptions.Default with { MaxBankSize = 4_000 }, EvaluationBatchSize: 8);
+            PatchCore: PatchCoreOptions.Default with { MaxBankSize = 4_000 }, EvaluationBatchSize: 8,
+            // An expert that drops out of selection would coast on its last momentum with no loss to check it; at batch 2 that
+            // happens every few dozen iterations and spikes the global loss (docs/engine.md, Unselected experts).
+            UnselectedExperts: UnselectedExpertUpdate.Hold);
     }
 }

@@ -51,6 +51,9 @@ public sealed record TrainingRunConfig
     /// <summary>Which parameters share the main step's gradient-norm limit; null = the preset's.</summary>
     public GradientClipScope? Clipping { get; init; }
 
+    /// <summary>Whether the optimiser steps experts no image of the batch selected; null = the preset's.</summary>
+    public UnselectedExpertUpdate? UnselectedExperts { get; init; }
+
     /// <summary>Weights of a DINOv2 encoder (presets with <see cref="EncoderKind.Dinov2"/>).</summary>
     public string? EncoderWeights { get; init; }
 
@@ -120,6 +123,7 @@ public sealed record TrainingRunConfig
             BatchSize = BatchSize ?? preset.BatchSize,
             LearningRate = LearningRate ?? preset.LearningRate,
             GradientClipping = Clipping ?? preset.GradientClipping,
+            UnselectedExperts = UnselectedExperts ?? preset.UnselectedExperts,
         }).Validate();
     }
 

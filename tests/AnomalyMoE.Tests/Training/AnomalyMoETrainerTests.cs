@@ -140,6 +140,25 @@ public class AnomalyMoETrainerTests(EngineFixture fixture)
         Assert.All(losses["estimator"], v => Assert.True(double.IsNaN(v)));
     }
 
+    // One image per batch and per-level top-1: each level runs two experts and the image selects one of them. Under
+    // `hold` the other keeps no optimiser state (it was never stepped); under `step` (the reference) every expert has.
+    [Theory]
+    [InlineData(UnselectedExpertUpdate.Hold, 1)]
+    [InlineData(UnselectedExpertUpdate.Step, 2)]
+    public void UnselectedExpertsAreSteppedOnlyUnderTheStepRule(UnselectedExpertUpdate rule, int steppedPerLevel)
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = Config(1) with { BatchSize = 1, UnselectedExperts = rule };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
+        using var checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath);
+        var steps = checkpoint.Section("optimizer").Keys.Where(k => k.EndsWith(".step", StringComparison.Ordinal)).ToList();
+        foreach (var level in new[] { "patch_experts", "global_experts", "component_experts" })
+        {
+            var stepped = Enumerable.Range(0, 2).Count(e => steps.Any(k => k.StartsWith($"{level}.{e}.", StringComparison.Ordinal)));
+            Assert.True(stepped == steppedPerLevel, $"{level}: {stepped} experts stepped");
+        }
+    }
+
     [Fact]
     public void ResumingWithADifferentPresetIsRefused()
     {

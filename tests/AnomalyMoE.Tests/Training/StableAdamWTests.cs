@@ -67,6 +67,20 @@ public class StableAdamWTests
     }
 
     [Fact]
+    public void Parameters_under_a_skipped_prefix_keep_their_values_and_get_no_state()
+    {
+        var held = new Parameter(torch.ones(2)) { grad = torch.ones(2) };
+        var stepped = new Parameter(torch.ones(2)) { grad = torch.ones(2) };
+        using var opt = new StableAdamW([("experts.0.w", held), ("experts.1.w", stepped)]);
+        opt.Step(["experts.0."]);
+        Assert.True(held.allclose(torch.ones(2), rtol: 0, atol: 0));
+        Assert.False(stepped.allclose(torch.ones(2)));
+        var state = opt.StateDict();
+        Assert.DoesNotContain("experts.0.w.step", state.Keys);
+        Assert.Equal(1L, state["experts.1.w.step"].item<long>());
+    }
+
+    [Fact]
     public void Invalid_options_are_named()
     {
         var e = Assert.Throws<ArgumentException>(() => new StableAdamWOptions { Beta2 = 1.0 }.Validate());

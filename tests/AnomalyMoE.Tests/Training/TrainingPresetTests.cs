@@ -78,6 +78,15 @@ public class TrainingPresetTests
     }
 
     [Fact]
+    public void ThePaperPresetStepsUnselectedExpertsAsTheReferenceAndTheCpuPresetsHoldThem()
+    {
+        Assert.Equal(UnselectedExpertUpdate.Step, TrainingPresets.Paper.UnselectedExperts);
+        Assert.All(TrainingPresets.All.Values.Where(p => p.Name != "paper"), p => Assert.Equal(UnselectedExpertUpdate.Hold, p.UnselectedExperts));
+        var stepping = new TrainingRunConfig { Preset = "cpu-tiny", Data = [], UnselectedExperts = UnselectedExpertUpdate.Step }.ResolvePreset();
+        Assert.Equal(UnselectedExpertUpdate.Step, stepping.UnselectedExperts);
+    }
+
+    [Fact]
     public void LearningRateOverrideReplacesThePresetsAndIsValidated()
     {
         Assert.Equal(2e-3, new TrainingRunConfig { Preset = "cpu-tiny", Data = [], LearningRate = 2e-3 }.ResolvePreset().LearningRate);

@@ -80,6 +80,24 @@ public class EngineCommandErrorTests
     }
 
     [Fact]
+    public void GridUnselectedKeyReachesTheRunConfig()
+    {
+        var points = AblateCommand.ParseGrid("unselected=step,hold");
+        Assert.Equal(["unselected-step", "unselected-hold"], points.Select(p => p.Name).ToArray());
+        Assert.Equal([UnselectedExpertUpdate.Step, UnselectedExpertUpdate.Hold],
+            points.Select(p => p.Apply(new TrainingRunConfig { Preset = "micro", Data = [] }).ResolvePreset().UnselectedExperts).ToArray());
+    }
+
+    [Fact]
+    public void TrainWithAnUnknownUnselectedRuleNamesIt()
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe("train", "--data", dir.Path, "--unselected", "freeze", "--out", dir.Combine("r"), "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("freeze", err);
+    }
+
+    [Fact]
     public void TrainWithAnUnknownClippingNamesIt()
     {
         using var dir = new TempDirectory();
@@ -101,6 +119,7 @@ public class EngineCommandErrorTests
     [InlineData("routing=diagonal", "diagonal")]
     [InlineData("levels=pcx", "pcx")]
     [InlineData("clip=elementwise", "elementwise")]
+    [InlineData("unselected=freeze", "freeze")]
     [InlineData("topk=0", "topk=0")]
     [InlineData("depth=3", "depth")]
     [InlineData("eir", "key=value")]
