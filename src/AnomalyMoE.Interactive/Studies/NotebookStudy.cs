@@ -225,21 +225,23 @@ public sealed class NotebookStudy : IDisposable
     public IReadOnlyList<ImageRecord> TrainSamples(int count) => Category.Train.Take(count).ToList();
 
     /// <summary>
-    /// Images prepared as the engine feeds them to the model: the transformed image, the global experts' jittered view,
-    /// the encoder's token maps of both, and the component masks.
+    /// Images prepared as the engine feeds them to the model: the transformed image, the global experts' view, the
+    /// encoder's token maps of both, and the component masks. The global experts' view is the image itself, as at
+    /// evaluation (so level maps match <c>amoe test</c>), or with <paramref name="trainingView"/> the colour-jittered view
+    /// training draws, whose token maps are the global loss's target (so loss terms match losses.csv).
     /// </summary>
-    public StudyBatch LoadBatch(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null)
+    public StudyBatch LoadBatch(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, bool trainingView = false)
     {
         if (records.Count == 0) throw new ArgumentException("No images to load.", nameof(records));
         var device = TorchRuntime.Resolve(Options.Device);
         var masks = Preset.Model.ComponentExperts > 0 ? ComponentMasks(progress) : null;
-        var loader = new ImageBatchLoader(records, Preset.Transform, new BatchLoaderOptions(records.Count, WithJitter: true));
+        var loader = new ImageBatchLoader(records, Preset.Transform, new BatchLoaderOptions(records.Count, WithJitter: trainingView));
         using var batch = loader.Batches().Single();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         // Tensor.to hands back the same tensor when nothing moves; the batch owns that one, so copy.
         var images = batch.Images.to(device).clone();
-        var jittered = batch.Jittered!.to(device).clone();
+        var jittered = trainingView ? batch.Jittered!.to(device).clone() : images.clone();
         var tokens = Encoder.Encode(images, Preset.Model.TapLayers);
         var jitteredTokens = Encoder.Encode(jittered, Preset.Model.TapLayers);
         var componentMasks = masks?.Masks(batch.Records, tokens, images.shape[2], images.shape[3]);

@@ -58,4 +58,20 @@ public class NotebookStudyTests
         using var evaluation = study.Evaluate();
         Assert.Equal(cliReport, File.ReadAllText(Path.Combine(evaluation.ReportDirectory, "metrics.json")));
     }
+
+    // Level maps in the galleries must be the maps `amoe test` scores, so a test batch gives the global experts the image
+    // itself; a batch for loss terms gives them the jittered view the trainer draws.
+    [Fact]
+    public void A_batch_gives_the_global_experts_the_image_itself_unless_the_training_view_is_asked_for()
+    {
+        using var work = new TempDirectory();
+        using var study = NotebookStudy.Create(StudyOptions.Fast with { Family = SyntheticFamilies.Medical, Iterations = 1, WorkDirectory = work.Path });
+        var samples = study.TestSamples(normal: 1, anomalous: 1);
+        using var test = study.LoadBatch(samples);
+        using var training = study.LoadBatch(samples, trainingView: true);
+        using var expected = AnomalyMoE.Training.AnomalyMoETrainer.GlobalView(test.Images, study.Preset);
+        Assert.True(test.GlobalView.allclose(expected, rtol: 0, atol: 0));
+        Assert.True(test.JitteredTokens.Layers[0].allclose(test.Tokens.Layers[0], rtol: 0, atol: 1e-6));
+        Assert.False(training.GlobalView.allclose(expected, rtol: 0, atol: 1e-3));
+    }
 }
