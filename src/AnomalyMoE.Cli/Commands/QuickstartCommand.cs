@@ -113,6 +113,14 @@ public static class QuickstartCommand
           .Append(string.Concat(DetectorEvaluation.Levels.Select(_ => "---|"))).Append('\n');
         sb.Append("| AnomalyMoE | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(report.LevelMeans[l]))).Append(" |\n");
         if (patchcore is not null) sb.Append("| PatchCore | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(patchcore.LevelMeans[l]))).Append(" |\n");
+        if (report.ExpertLevelMeans.Count > 0)
+        {
+            sb.Append("\n## Image AUROC of each expert level fused alone (mean over categories)\n\n")
+              .Append("Each level's map through the same normalisation, weighting, smoothing and top-1 % score on its own, beside the fused model.\n\n")
+              .Append("| fused | ").AppendJoin(" | ", report.ExpertLevelMeans.Select(kv => kv.Key)).Append(" |\n|---|")
+              .Append(string.Concat(report.ExpertLevelMeans.Select(_ => "---|"))).Append('\n')
+              .Append("| ").Append(F(report.Mean.ImageAuroc)).Append(" | ").AppendJoin(" | ", report.ExpertLevelMeans.Select(kv => F(kv.Value))).Append(" |\n");
+        }
         sb.Append("\n## Figures\n\n![training loss](loss.png)\n\n![image AUROC per category](image_auroc.png)\n\n");
         sb.Append("Per-category level breakdown, routing statistics and overlays: [run/reports/report.md](run/reports/report.md).\n\n");
         sb.Append("## Time\n\n| step | seconds |\n|---|---|\n");
