@@ -9,17 +9,24 @@ namespace AnomalyMoE.Tests.Evaluation;
 [Collection(EngineCollection.Name)]
 public class AnomalyMoEDetectorTests(EngineFixture fixture)
 {
+    // A micro run on the fixture's first category, trained for a few iterations, and that category.
+    (IAnomalyDetector Detector, CategoryInfo Category) Trained(int iterations, int seed, string? levels = null)
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory, Iterations = iterations, Seed = seed, Levels = levels };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
+        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        return (Detectors.Open(run, [category], DeviceChoice.Cpu), category);
+    }
+
     // The global experts see the test image itself, not a colour-jittered view drawn for its position in the set; the
     // maps are normalised over the whole set, so the same set in another order must give every image the same score.
     [Fact]
     public void AnImagesScoreDoesNotDependOnItsPositionInTheEvaluatedSet()
     {
-        var run = new RunDirectory(fixture.NewRunFolder());
-        var config = new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory, Iterations = 3, Seed = 5 };
-        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
-        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        var (detector, category) = Trained(3, 5);
+        using var _ = detector;
         var test = category.Test.ToList();
-        using var detector = Detectors.Open(run, [category], DeviceChoice.Cpu);
 
         using var forward = detector.Predict(test);
         var reversed = test.AsEnumerable().Reverse().ToList();
@@ -36,11 +43,8 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
     [Fact]
     public void WithOneExpertLevelItsAloneScoresAreTheFusedScores()
     {
-        var run = new RunDirectory(fixture.NewRunFolder());
-        var config = new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory, Iterations = 2, Seed = 9, Levels = "p" };
-        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
-        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
-        using var detector = Detectors.Open(run, [category], DeviceChoice.Cpu);
+        var (detector, category) = Trained(2, 9, levels: "p");
+        using var _ = detector;
 
         using var predictions = detector.Predict(category.Test.ToList());
 
@@ -51,12 +55,9 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
     [Fact]
     public void EveryLevelOfTheRunGetsItsOwnAloneScores()
     {
-        var run = new RunDirectory(fixture.NewRunFolder());
-        var config = new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory, Iterations = 2, Seed = 9 };
-        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
-        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        var (detector, category) = Trained(2, 9);
+        using var _ = detector;
         var test = category.Test.ToList();
-        using var detector = Detectors.Open(run, [category], DeviceChoice.Cpu);
 
         using var predictions = detector.Predict(test);
 

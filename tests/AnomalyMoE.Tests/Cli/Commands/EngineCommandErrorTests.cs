@@ -88,31 +88,17 @@ public class EngineCommandErrorTests
             points.Select(p => p.Apply(new TrainingRunConfig { Preset = "micro", Data = [] }).ResolvePreset().UnselectedExperts).ToArray());
     }
 
-    [Fact]
-    public void TrainWithAnUnknownUnselectedRuleNamesIt()
+    [Theory]
+    [InlineData("--routing", "sideways")]
+    [InlineData("--clip", "elementwise")]
+    [InlineData("--unselected", "freeze")]
+    [InlineData("--execution", "lazy")]
+    public void TrainWithAnUnknownSwitchValueNamesIt(string option, string value)
     {
         using var dir = new TempDirectory();
-        var (code, err) = Amoe("train", "--data", dir.Path, "--unselected", "freeze", "--out", dir.Combine("r"), "--quiet");
+        var (code, err) = Amoe("train", "--data", dir.Path, option, value, "--out", dir.Combine("r"), "--quiet");
         Assert.Equal(2, code);
-        Assert.Contains("freeze", err);
-    }
-
-    [Fact]
-    public void TrainWithAnUnknownClippingNamesIt()
-    {
-        using var dir = new TempDirectory();
-        var (code, err) = Amoe("train", "--data", dir.Path, "--clip", "elementwise", "--out", dir.Combine("r"), "--quiet");
-        Assert.Equal(2, code);
-        Assert.Contains("elementwise", err);
-    }
-
-    [Fact]
-    public void TrainWithAnUnknownRoutingNamesIt()
-    {
-        using var dir = new TempDirectory();
-        var (code, err) = Amoe("train", "--data", dir.Path, "--routing", "sideways", "--out", dir.Combine("r"), "--quiet");
-        Assert.Equal(2, code);
-        Assert.Contains("sideways", err);
+        Assert.Contains(value, err);
     }
 
     [Theory]
