@@ -33,6 +33,22 @@ public static class MetricsTables
         return FromColumns(rowColumn, list.Select(r => r.Run).ToArray(), present.Count > 0 ? present : columns);
     }
 
+    /// <summary>
+    /// Per run, the fused model's mean image AUROC beside each expert level's fused alone (<c>expert_levels</c> of
+    /// metrics.json); empty cells where a run lacks the level (the baseline has none).
+    /// </summary>
+    public static DataFrame FromExpertLevels(IEnumerable<(string Run, EvaluationReport Report)> runs, string rowColumn = "run")
+    {
+        var list = runs.ToList();
+        var columns = new List<(string, IReadOnlyList<double?>)> { ("fused image AUROC", list.Select(r => (double?)Math.Round(r.Report.Mean.ImageAuroc, 4)).ToArray()) };
+        foreach (var level in ExpertLevels.All)
+        {
+            var values = list.Select(r => r.Report.ExpertLevelMeans.Where(kv => kv.Key == level).Select(kv => (double?)Math.Round(kv.Value, 4)).FirstOrDefault()).ToArray();
+            if (values.Any(v => v is not null)) columns.Add(($"{level} alone", values));
+        }
+        return FromColumns(rowColumn, list.Select(r => r.Run).ToArray(), columns);
+    }
+
     /// <summary>Named values side by side (e.g. loss terms before and after training): rows are the union of the keys, in first-seen order.</summary>
     public static DataFrame FromValues(string rowColumn, IEnumerable<(string Column, IReadOnlyDictionary<string, double> Values)> columns)
     {

@@ -147,6 +147,23 @@ public class RenderingTests
     }
 
     [Fact]
+    public void Expert_level_table_puts_each_level_alone_beside_the_fused_score_and_leaves_the_baseline_empty()
+    {
+        static EvaluationReport Report(double fused, params (string Level, double Auroc)[] levels)
+        {
+            var category = new CategoryEvaluation(new CategoryMetrics("c", fused, 0.8, 0.7), 10, 5, [], [], null,
+                levels.ToDictionary(l => l.Level, l => l.Auroc));
+            return new EvaluationReport("anomalymoe", "micro", [], [category], new CategoryMetrics("mean", fused, 0.8, 0.7),
+                new Dictionary<string, double?>(), [], []);
+        }
+        var frame = MetricsTables.FromExpertLevels([("full", Report(0.5, ("patch", 0.7), ("component", 0.4))), ("baseline", Report(0.9))]);
+        Assert.Equal(["run", "fused image AUROC", "patch alone", "component alone"], frame.Columns.Select(c => c.Name));
+        Assert.Equal(0.7, (double)frame["patch alone"][0]!, 12);
+        Assert.Null(frame["patch alone"][1]);
+        Assert.Equal(0.9, (double)frame["fused image AUROC"][1]!, 12);
+    }
+
+    [Fact]
     public void Chart_html_loads_plotly_itself()
     {
         // A notebook page holds no plotly.js of its own: a fragment that only calls Plotly.newPlot draws nothing there.
