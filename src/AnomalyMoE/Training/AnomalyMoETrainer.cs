@@ -35,8 +35,9 @@ public sealed record TrainingResult(int StartIteration, int CompletedIterations,
 
 /// <summary>
 /// Unified AnomalyMoE training (reference train.py): one model on every category of every root, a shuffled endless loader,
-/// and per iteration the main step — reconstruction + λ_EIR·EIR + λ_ESB·ESB, gradient norm clipped at 0.1 over experts and
-/// router, StableAdamW under the warm-cosine schedule — then the CLUB estimators' step on a gradient-free forward pass with
+/// and per iteration the main step — reconstruction + λ_EIR·EIR + λ_ESB·ESB, gradient norm clipped at 0.1 (over experts and
+/// router jointly, or per level: <see cref="GradientClipScope"/>), StableAdamW under the warm-cosine schedule, stepping or
+/// holding unselected experts (<see cref="UnselectedExpertUpdate"/>) — then the CLUB estimators' step on a gradient-free forward pass with
 /// their own Adam (clipped at 0.1). The encoder is frozen; its token maps are computed once per batch and fed to both passes.
 /// Randomness (dropout, EIR pairs and permutations) is re-seeded from (seed, iteration) at every iteration, and the data
 /// order depends only on the seed and the batch position, so a resumed run repeats an uninterrupted one exactly.
