@@ -41,9 +41,10 @@ public static class MetricsTables
     {
         var list = runs.ToList();
         var columns = new List<(string, IReadOnlyList<double?>)> { ("fused image AUROC", list.Select(r => (double?)Math.Round(r.Report.Mean.ImageAuroc, 4)).ToArray()) };
+        var means = list.Select(r => r.Report.ExpertLevelMeans.ToDictionary(kv => kv.Key, kv => kv.Value)).ToList();
         foreach (var level in ExpertLevels.All)
         {
-            var values = list.Select(r => r.Report.ExpertLevelMeans.Where(kv => kv.Key == level).Select(kv => (double?)Math.Round(kv.Value, 4)).FirstOrDefault()).ToArray();
+            var values = means.Select(m => m.TryGetValue(level, out var v) ? Math.Round(v, 4) : (double?)null).ToArray();
             if (values.Any(v => v is not null)) columns.Add(($"{level} alone", values));
         }
         return FromColumns(rowColumn, list.Select(r => r.Run).ToArray(), columns);

@@ -156,17 +156,15 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
     Dictionary<string, float[]> ExpertLevelAloneScores(LevelMapSet levels, Tensor weights)
     {
         var o = preset.Model;
-        var scores = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        void Add(string level, Tensor? map, Func<Tensor, (Tensor?, Tensor?, Tensor?)> place)
+        float[] Scores(Tensor? patch, Tensor? global, Tensor? component)
         {
-            if (map is null) return;
-            var (p, g, c) = place(map);
-            using var alone = MapFusion.Fuse(p, g, c, weights, o.PatchExperts, o.GlobalExperts, o.ComponentExperts);
-            scores[level] = alone.Scores.cpu().data<float>().ToArray();
+            using var alone = MapFusion.Fuse(patch, global, component, weights, o.PatchExperts, o.GlobalExperts, o.ComponentExperts);
+            return alone.Scores.cpu().data<float>().ToArray();
         }
-        Add(ExpertLevels.Patch, levels.Patch, m => (m, null, null));
-        Add(ExpertLevels.Global, levels.Global, m => (null, m, null));
-        Add(ExpertLevels.Component, levels.Component, m => (null, null, m));
+        var scores = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (levels.Patch is { } p) scores[ExpertLevels.Patch] = Scores(p, null, null);
+        if (levels.Global is { } g) scores[ExpertLevels.Global] = Scores(null, g, null);
+        if (levels.Component is { } c) scores[ExpertLevels.Component] = Scores(null, null, c);
         return scores;
     }
 

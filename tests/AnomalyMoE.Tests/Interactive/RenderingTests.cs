@@ -110,12 +110,14 @@ public class RenderingTests
         Assert.Contains("\"autorange\":\"reversed\"", html);
     }
 
+    // A report with only routing shares (no categories, levels or overlays).
+    static EvaluationReport RoutingReport(string[] experts, double[] shares) => new("anomalymoe", "micro", experts, [],
+        new CategoryMetrics("mean", 0.9, 0.8, 0.7), new Dictionary<string, double?>(), shares, []);
+
     [Fact]
     public void Selection_share_chart_names_each_expert_of_the_report()
     {
-        var report = new EvaluationReport("anomalymoe", "micro", ["patch_0", "global_0"], [], new CategoryMetrics("mean", 0.9, 0.8, 0.7),
-            new Dictionary<string, double?>(), [0.25, 0.75], []);
-        var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.SelectionShare([("run", report)]));
+        var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.SelectionShare([("run", RoutingReport(["patch_0", "global_0"], [0.25, 0.75]))]));
         Assert.Contains("\"type\":\"bar\"", html);
         Assert.Contains("global_0", html);
         Assert.Contains("0.75", html);
@@ -124,10 +126,8 @@ public class RenderingTests
     [Fact]
     public void Selection_share_map_has_a_row_per_run_and_a_gap_where_a_run_lacks_an_expert()
     {
-        static EvaluationReport Report(string[] experts, double[] shares) => new("anomalymoe", "micro", experts, [], new CategoryMetrics("mean", 0.9, 0.8, 0.7),
-            new Dictionary<string, double?>(), shares, []);
         var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.SelectionShareMap(
-            [("full", Report(["patch_0", "global_0"], [0.25, 0.75])), ("patch only", Report(["patch_0"], [1.0]))]));
+            [("full", RoutingReport(["patch_0", "global_0"], [0.25, 0.75])), ("patch only", RoutingReport(["patch_0"], [1.0]))]));
         Assert.Contains("\"type\":\"heatmap\"", html);
         Assert.Contains("\"y\":[\"full\",\"patch only\"]", html);
         Assert.Contains("\"x\":[\"patch_0\",\"global_0\"]", html);
