@@ -8,9 +8,9 @@ using Plotly.NET;
 namespace AnomalyMoE.Interactive;
 
 /// <summary>
-/// Makes the kit's results display themselves in a .NET Interactive notebook. Call <see cref="Register"/> once after
-/// <c>#r "…/AnomalyMoE.Interactive.dll"</c> (the notebooks do); as a package the same happens through
-/// <see cref="AnomalyMoEKernelExtension"/>.
+/// Makes the kit's results display themselves in a .NET Interactive notebook. Loading the package
+/// (<c>#r "nuget: AnomalyMoE.Interactive, 1.0.0"</c>, as the notebooks do) runs <see cref="Register"/> through
+/// <see cref="AnomalyMoEKernelExtension"/>; other hosts call it themselves.
 /// </summary>
 public static class AnomalyMoENotebook
 {
@@ -62,6 +62,8 @@ public sealed class AnomalyMoEKernelExtension : IKernelExtension
 {
     public Task OnLoadAsync(Kernel kernel)
     {
+        // Before Register: it is the first code that touches Plotly.NET.
+        KernelAssemblyBinding.Install();
         AnomalyMoENotebook.Register();
         return Task.CompletedTask;
     }
