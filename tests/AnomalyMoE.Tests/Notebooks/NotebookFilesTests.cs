@@ -50,26 +50,19 @@ public partial class NotebookFilesTests
     }
 
     /// <summary>
-    /// The <c>#r</c> of each notebook names the Interactive project's Release output (assembly name, configuration and target
-    /// framework as the project files set them; no runtime folder), the build that README command one makes.
+    /// Each notebook loads the extension as the package that the Interactive project's build packs (its id and version as
+    /// the project file sets them), not as a dll of a build folder.
     /// </summary>
     [Theory]
     [MemberData(nameof(All))]
-    public void References_the_release_build_of_the_extension(string name)
+    public void References_the_extension_package_the_build_packs(string name)
     {
         var project = Path.Combine(NotebookRunner.RepoRoot, "src", "AnomalyMoE.Interactive", "AnomalyMoE.Interactive.csproj");
-        var assembly = Property(project, "AssemblyName") ?? Path.GetFileNameWithoutExtension(project);
-        var framework = Property(project, "TargetFramework") ?? throw new InvalidOperationException("No TargetFramework in the project or Directory.Build.props.");
-        Assert.Equal(typeof(AnomalyMoENotebook).Assembly.GetName().Name, assembly);
-        if (Property(project, "RuntimeIdentifier") is not null)
-            Assert.True(Property(project, "AppendRuntimeIdentifierToOutputPath") == "false", "The Interactive project sets a RuntimeIdentifier, so its output path must leave it out.");
-        var expected = Path.Combine(Path.GetDirectoryName(project)!, "bin", "Release", framework, assembly + ".dll");
-
+        var id = Property(project, "PackageId") ?? throw new InvalidOperationException("No PackageId in the Interactive project.");
+        var version = Property(project, "NotebookPackageVersion") ?? throw new InvalidOperationException("No NotebookPackageVersion in the Interactive project.");
         var references = NotebookRunner.Parse(Path.Combine(NotebookRunner.NotebookDirectory, name)).Elements
-            .SelectMany(e => ReferenceLine().Matches(e.Contents)).Select(m => m.Groups[1].Value)
-            .Where(r => r.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)).ToList();
-        Assert.NotEmpty(references);
-        Assert.All(references, r => Assert.Equal(expected, Path.GetFullPath(Path.Combine(NotebookRunner.NotebookDirectory, r))));
+            .Where(e => e.KernelName == "csharp").SelectMany(e => ReferenceLine().Matches(e.Contents)).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal([$"nuget: {id}, {version}"], references);
     }
 
     [Fact]

@@ -17,7 +17,8 @@ public sealed record CellRun(int Index, string Code, IReadOnlyList<FormattedValu
 /// <summary>
 /// Runs a .ipynb top to bottom in an in-process .NET Interactive C# kernel, the way a notebook front end does:
 /// parse with Microsoft.DotNet.Interactive.Documents, submit each C# code cell, collect displayed values and errors.
-/// The notebooks' <c>#r</c> of the extension is pointed at the assembly the tests built.
+/// The notebooks' <c>#r "nuget: AnomalyMoE.Interactive, …"</c> is replaced by a <c>#r</c> of the assembly the tests built
+/// (already loaded in the test host, so this checks the cells, not how a real kernel loads the package).
 /// </summary>
 public static partial class NotebookRunner
 {
@@ -86,8 +87,8 @@ public static partial class NotebookRunner
     [GeneratedRegex("data:image/png;base64,([A-Za-z0-9+/=]+)")]
     private static partial Regex EmbeddedPng();
 
-    /// <summary>A <c>#r</c> of the extension's dll, whatever folder it names.</summary>
-    [GeneratedRegex("#r\\s+\"[^\"]*AnomalyMoE\\.Interactive\\.dll\"")]
+    /// <summary>The notebooks' <c>#r</c> of the extension package, whatever version it names.</summary>
+    [GeneratedRegex("#r\\s+\"nuget:\\s*AnomalyMoE\\.Interactive\\s*,[^\"]*\"")]
     private static partial Regex ReferenceLine();
 
     static string FindRepoRoot()
