@@ -6,27 +6,59 @@ using AnomalyMoE.Training;
 
 namespace AnomalyMoE.Cli.Commands;
 
-/// <summary><c>amoe bench step --fixture DIR</c> and <c>amoe bench train --preset NAME [--iters N] [--precision fp32|bf16]</c>.</summary>
+/// <summary><c>amoe bench step --fixture DIR | --preset NAME [--batch N] [--size PX] [--precision fp32|bf16]</c> and <c>amoe bench train --preset NAME [--iters N] [--precision fp32|bf16]</c>.</summary>
 public static class BenchTrainingCommands
 {
     public static Command CreateStep()
     {
-        var fixture = new Option<string>("--fixture") { Description = "parity fixture folder (model.pth, expected.pth, meta.json)", Required = true };
+        var fixture = new Option<string?>("--fixture") { Description = "parity fixture folder (model.pth, expected.pth, meta.json): time its model on its inputs" };
+        var preset = new Option<string?>("--preset") { Description = "a DINOv2 preset (paper): time it with random weights on random images, all experts dense" };
+        var batch = new Option<int?>("--batch") { Description = "with --preset: images per step (default: the preset's)" };
+        var size = new Option<int?>("--size") { Description = "with --preset: square image side in pixels, a multiple of 14 (default: the preset's crop)" };
+        var precision = CommandSupport.PrecisionOption();
         var runs = new Option<int>("--runs") { Description = "timed runs per measurement (median reported)", DefaultValueFactory = _ => 5 };
         var device = CommandSupport.DeviceOption();
-        var command = new Command("step", "Median forward_ms and train_step_ms (main + estimator step) at a parity fixture's configuration and inputs.") { fixture, runs, device };
+        var command = new Command("step", "Median forward_ms and train_step_ms (main + estimator step) at a parity fixture's configuration and inputs, or of a preset with random weights.")
+        {
+            fixture, preset, batch, size, precision, runs, device,
+        };
         command.SetAction(parse =>
         {
-            var r = TrainingBenchmark.Step(parse.GetRequiredValue(fixture), parse.GetValue(runs), TorchRuntime.ParseDevice(parse.GetRequiredValue(device)));
-            parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            var output = parse.InvocationConfiguration.Output;
+            var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
+            var folder = parse.GetValue(fixture);
+            if ((folder is null) == (parse.GetValue(preset) is null))
+                throw new AnomalyMoEException("bench step needs exactly one of --fixture DIR or --preset NAME.");
+            if (parse.GetValue(preset) is { } name)
             {
-                ["batch"] = r.BatchSize, ["image_size"] = r.ImageSize, ["runs"] = r.Runs, ["cores"] = Environment.ProcessorCount,
-                ["forward_ms"] = r.ForwardMs, ["train_step_ms"] = r.TrainStepMs,
+                var r = RandomStepBenchmark.Run(TrainingPresets.Get(name), parse.GetValue(batch), parse.GetValue(size),
+                    EncoderPrecisions.Parse(parse.GetRequiredValue(precision)), parse.GetValue(runs), deviceChoice);
+                output.WriteLine(JsonSerializer.Serialize(StepJson(r)));
+                return 0;
+            }
+            if (parse.GetValue(batch) is not null || parse.GetValue(size) is not null)
+                throw new AnomalyMoEException("--batch and --size go with --preset; a fixture's batch and image size are its own.");
+            var f = TrainingBenchmark.Step(folder!, parse.GetValue(runs), deviceChoice);
+            output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["batch"] = f.BatchSize, ["image_size"] = f.ImageSize, ["runs"] = f.Runs, ["cores"] = Environment.ProcessorCount,
+                ["forward_ms"] = f.ForwardMs, ["train_step_ms"] = f.TrainStepMs,
             }));
             return 0;
         });
         return command;
     }
+
+    /// <summary>The JSON object of <c>amoe bench step --preset</c> (memory in MiB; <c>peak_gpu_used_mib</c> null off CUDA).</summary>
+    public static Dictionary<string, object?> StepJson(RandomStepBenchmarkResult r) => new()
+    {
+        ["preset"] = r.Preset, ["device"] = r.Device, ["precision"] = r.Precision.Name(), ["batch"] = r.BatchSize, ["image_size"] = r.ImageSize,
+        ["runs"] = r.Runs, ["cores"] = Environment.ProcessorCount, ["weights"] = "random",
+        ["parameters"] = r.Parameters, ["encoder_parameters"] = r.EncoderParameters, ["model_parameters"] = r.ModelParameters,
+        ["estimator_parameters"] = r.EstimatorParameters,
+        ["forward_ms"] = r.ForwardMs, ["train_step_ms"] = r.TrainStepMs,
+        ["peak_rss_mib"] = Mib(r.PeakWorkingSetBytes), ["peak_gpu_used_mib"] = r.PeakGpuUsedBytes is { } g ? Mib(g) : null,
+    };
 
     public static Command CreateTrain()
     {

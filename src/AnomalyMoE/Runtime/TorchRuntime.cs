@@ -28,7 +28,7 @@ public static class TorchRuntime
         {
             DeviceChoice.Cpu => torch.CPU,
             DeviceChoice.Cuda when !torch.cuda.is_available() => throw new InvalidOperationException(
-                "--device cuda was requested but CUDA is not available: build with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use --device cpu."),
+                $"--device cuda was requested but CUDA is not available (TorchBackend={BuildFlavor.TorchBackend}): build with -p:TorchBackend=cuda, or with -p:TorchBackend=external and a CUDA libtorch on LD_LIBRARY_PATH, on a machine with an NVIDIA driver; or use --device cpu."),
             DeviceChoice.Cuda => torch.CUDA,
             _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
         };
@@ -62,7 +62,10 @@ public static class TorchRuntime
         var all = Flatten(error);
         bool libstdcxx = all.Contains(RequiredSymbol, StringComparison.Ordinal) || all.Contains("GLIBCXX", StringComparison.Ordinal)
                          || !SystemHasSymbol();
-        var message = "TorchSharp's native library (libtorch) could not be loaded.";
+        var message = $"TorchSharp's native library (libtorch) could not be loaded (TorchBackend={BuildFlavor.TorchBackend}).";
+        // A build without bundled binaries fails mostly for want of them: name each missing one and where it was looked for.
+        if (BuildFlavor.ExternalTorch && OperatingSystem.IsLinux() && NativeLibraryProbe.DescribeMissing() is { Length: > 0 } missing)
+            message += " " + missing;
         if (libstdcxx)
         {
             message += $" It needs libstdc++ with the symbol version {RequiredSymbol} (GCC 13 or newer), which this system lacks."

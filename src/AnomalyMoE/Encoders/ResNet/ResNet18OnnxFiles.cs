@@ -40,7 +40,10 @@ public static class ResNet18OnnxFiles
         foreach (var c in candidates) if (File.Exists(c)) return c;
         throw new FileNotFoundException(
             $"The pretrained ResNet18 ONNX file '{relativePath}' was not found. Looked in: {string.Join("; ", candidates)}. "
-            + $"It comes from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 {PackageVersion}, which `dotnet restore` of the AnomalyMoE project downloads.",
+            + $"It comes from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 {PackageVersion}, which `dotnet restore` of the AnomalyMoE project downloads."
+            + (Runtime.BuildFlavor.ResNet18OnnxBundled ? ""
+                : $" This build leaves it out (-p:BundleResNet18Onnx=false, as the portable archive does): copy it to {candidates[0]}, "
+                  + "rebuild without that switch, or use a DINOv2 preset with --encoder-weights (verify-parity and bench gpu need no ONNX file)."),
             candidates[0]);
     }
 }
