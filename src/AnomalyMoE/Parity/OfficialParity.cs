@@ -88,13 +88,13 @@ public static class OfficialParity
             m.GetProperty("gaussian_sigma").GetDouble(), m.GetProperty("top_fraction").GetDouble()).Validate();
     }
 
-    /// <summary>
-    /// Runs every comparison of the fixture in <paramref name="directory"/>; rows in a stable order. <paramref name="options"/>
-    /// replaces the configuration read from <c>meta.json</c> (to show that a departure from the reference changes the result).
-    /// </summary>
+    /// <summary>Runs every comparison of the fixture in <paramref name="directory"/>; rows in a stable order.</summary>
     public static IReadOnlyList<ParityRow> Verify(string directory, IProgress<ProgressUpdate>? progress = null) => Verify(directory, null, progress);
 
-    /// <inheritdoc cref="Verify(string, IProgress{ProgressUpdate}?)"/>
+    /// <summary>
+    /// As <see cref="Verify(string, IProgress{ProgressUpdate}?)"/>, with <paramref name="options"/> in place of the configuration
+    /// read from <c>meta.json</c> (to show that a departure from the reference changes the result).
+    /// </summary>
     public static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, IProgress<ProgressUpdate>? progress = null)
     {
         TorchRuntime.EnsureLoaded();
