@@ -1,3 +1,4 @@
+using AnomalyMoE.Maps;
 using AnomalyMoE.Data;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Interactive.Charts;
@@ -64,9 +65,12 @@ sealed class RecordingDetector(IAnomalyDetector inner) : IAnomalyDetector
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
         var predictions = inner.Predict(records, progress, cancellationToken);
-        recorded.Add(new SetPredictions(predictions.Records, predictions.Maps.clone(), predictions.Scores, predictions.RoutingMask));
+        recorded.Add(new SetPredictions(predictions.Records, predictions.Maps.clone(), predictions.Scores, predictions.RoutingMask,
+            predictions.ExpertLevelScores, predictions.Threshold));
         return predictions;
     }
+
+    public CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null) => inner.Calibrate(normals, progress);
 
     /// <summary>The one recorded set, handed over to the caller.</summary>
     public SetPredictions TakeSingle()

@@ -18,8 +18,14 @@ namespace AnomalyMoE.Evaluation;
 /// the image scores each expert level gives when its map alone goes through the fusion (empty for the baseline).
 /// </summary>
 public sealed class SetPredictions(IReadOnlyList<ImageRecord> records, Tensor maps, float[] scores, float[][] routingMask,
-    IReadOnlyDictionary<string, float[]>? expertLevelScores = null) : IDisposable
+    IReadOnlyDictionary<string, float[]>? expertLevelScores = null, double? threshold = null) : IDisposable
 {
+    /// <summary>The category's calibrated image threshold (null under set min-max scoring, which has none).</summary>
+    public double? Threshold { get; } = threshold;
+
+    /// <summary>Per image whether its score is above <see cref="Threshold"/>; null without a threshold.</summary>
+    public bool[]? Anomalous => Threshold is { } t ? Scores.Select(s => s > t).ToArray() : null;
+
     public IReadOnlyList<ImageRecord> Records { get; } = records;
     public Tensor Maps { get; } = maps;
     public float[] Scores { get; } = scores;
@@ -42,8 +48,14 @@ public interface IAnomalyDetector : IDisposable
 
     TrainingPreset Preset { get; }
 
-    /// <summary>Maps and scores of <paramref name="records"/> (all of one category), normalised over this set.</summary>
+    /// <summary>
+    /// Maps and scores of <paramref name="records"/> (all of one category): normalised over this set, or calibrated and
+    /// independent of it, as the preset's <see cref="TrainingPreset.Scoring"/> says.
+    /// </summary>
     SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Fits a category's calibration on its normal <paramref name="normals"/> (the training images).</summary>
+    CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null);
 }
 
 /// <summary>Opens the detector a run folder holds.</summary>
@@ -62,32 +74,64 @@ public static class Detectors
         var config = run.ReadConfig();
         var preset = config.ResolvePreset();
         var device = TorchRuntime.Resolve(deviceChoice);
+        var categoryList = categories.ToList();
+        var calibration = RunCalibration.Load(run.CalibrationPath);
         var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device, precision);
+        IAnomalyDetector detector;
         try
         {
             if (config.Method == DetectionMethod.PatchCore)
-                return PatchCoreDetector.FitOrLoad(run, preset, encoder, categories, device, progress);
-            if (!File.Exists(run.LastCheckpointPath))
-                throw new AnomalyMoEException($"Run '{run.Root}' has no checkpoint ({run.LastCheckpointPath}); train it first.");
-            var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, categories, encoder, preset, device, progress);
-            var model = new AnomalyMoEModel(preset.Model, null);
-            using (var checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath))
-                AnomalyMoETrainer.CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
-            model.to(device);
-            model.eval();
-            return new AnomalyMoEDetector(preset, model, encoder, masks, device);
+            {
+                detector = PatchCoreDetector.FitOrLoad(run, preset, encoder, categoryList, device, progress, calibration);
+            }
+            else
+            {
+                if (!File.Exists(run.LastCheckpointPath))
+                    throw new AnomalyMoEException($"Run '{run.Root}' has no checkpoint ({run.LastCheckpointPath}); train it first.");
+                var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, categoryList, encoder, preset, device, progress);
+                var model = new AnomalyMoEModel(preset.Model, null);
+                using (var checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath))
+                    AnomalyMoETrainer.CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
+                model.to(device);
+                model.eval();
+                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration);
+            }
         }
         catch
         {
             encoder.Dispose();
             throw;
         }
+        if (preset.Scoring != ScoringMode.Calibrated) return detector;
+        try
+        {
+            var missing = categoryList.Where(c => !calibration.Categories.ContainsKey(c.Key)).ToList();
+            foreach (var category in missing)
+            {
+                var normals = category.Train.ToList();
+                if (normals.Count == 0) throw new AnomalyMoEException($"Category '{category.Key}' has no training images to calibrate its scores on.");
+                calibration.Set(category.Key, detector.Calibrate(normals, progress));
+            }
+            if (missing.Count > 0) calibration.Save(run.CalibrationPath);
+            return detector;
+        }
+        catch
+        {
+            detector.Dispose();
+            throw;
+        }
     }
 }
 
-/// <summary>AnomalyMoE inference: per-level maps of every image, then fusion over the whole set (reference test.py).</summary>
-public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel model, IFeatureEncoder encoder, ComponentMaskSet masks, Device device) : IAnomalyDetector
+/// <summary>
+/// AnomalyMoE inference: per-level maps of every image, then fusion — over the whole set (reference test.py) or calibrated
+/// per category (<see cref="SetScoring"/>).
+/// </summary>
+public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel model, IFeatureEncoder encoder, ComponentMaskSet masks, Device device,
+    RunCalibration? calibration = null) : IAnomalyDetector
 {
+    readonly RunCalibration calibration = calibration ?? RunCalibration.Empty();
+
     public string Method => "anomalymoe";
     public TrainingPreset Preset => preset;
     public AnomalyMoEModel Model => model;
@@ -98,6 +142,20 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
             .Concat(Enumerable.Range(0, preset.Model.ComponentExperts).Select(i => $"component_{i}")).ToArray();
 
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (records.Count == 0) throw new AnomalyMoEException("No images to evaluate.");
+        using var levels = PredictLevels(records, progress, cancellationToken);
+        var category = calibration.Categories.GetValueOrDefault($"{records[0].Dataset}/{records[0].Category}");
+        return SetScoring.Score(records, levels.Levels, levels.Selected, preset, category);
+    }
+
+    public CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null)
+    {
+        using var levels = PredictLevels(normals, progress, CancellationToken.None);
+        return SetScoring.Calibrate(levels.Levels, preset);
+    }
+
+    LevelPredictions PredictLevels(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
         var o = preset.Model;
         var loader = new ImageBatchLoader(records, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: false));
@@ -122,7 +180,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     // Colour jitter is a training augmentation: at test time the global experts see the image itself (as in
                     // EfficientAD, whose autoencoder–student pair they are); a random view would add noise to every score.
                     var globalView = o.GlobalExperts > 0 ? AnomalyMoETrainer.GlobalView(images, preset) : null;
-                    using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens });
+                    using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens, TestTime = true });
                     using var levels = model.LevelMaps(output, images.shape[2], images.shape[3]);
                     if (levels.Patch is { } p) patch.Add(p.cpu().DetachFromDisposeScope());
                     if (levels.Global is { } g) global.Add(g.cpu().DetachFromDisposeScope());
@@ -135,37 +193,22 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                 done += batch.Count;
                 progress.Report("evaluate", done, records.Count);
             }
-            using var levelSet = new LevelMapSet(Cat(patch), Cat(global), Cat(component));
             using var allWeights = cat(weights, 0);
-            using var fused = model.Fuse(levelSet, allWeights);
-            return new SetPredictions(records, fused.Smoothed.cpu().detach().clone(), fused.Scores.cpu().data<float>().ToArray(), selected.ToArray(),
-                ExpertLevelAloneScores(levelSet, allWeights));
+            var levelsOut = new List<LevelMap>();
+            void Add(string name, List<Tensor> parts, int start, int count)
+            {
+                if (parts.Count == 0 || count == 0) return;
+                levelsOut.Add(new LevelMap(name, cat(parts, 0), allWeights[.., start..(start + count)].amax([1]).contiguous()));
+            }
+            Add(ExpertLevels.Patch, patch, 0, o.PatchExperts);
+            Add(ExpertLevels.Global, global, o.GlobalOffset, o.GlobalExperts);
+            Add(ExpertLevels.Component, component, o.ComponentOffset, o.ComponentExperts);
+            return new LevelPredictions(levelsOut, selected.ToArray());
         }
         finally
         {
             foreach (var t in patch.Concat(global).Concat(component).Concat(weights)) t.Dispose();
         }
-    }
-
-    static Tensor? Cat(List<Tensor> parts) => parts.Count == 0 ? null : cat(parts, 0);
-
-    /// <summary>
-    /// Each present level's map fused on its own (same normalisation over the set, routing weight, smoothing and top-1 %
-    /// score): shows which level a category's detections come from, and whether fusing the levels helps or hurts.
-    /// </summary>
-    Dictionary<string, float[]> ExpertLevelAloneScores(LevelMapSet levels, Tensor weights)
-    {
-        var o = preset.Model;
-        float[] Scores(Tensor? patch, Tensor? global, Tensor? component)
-        {
-            using var alone = MapFusion.Fuse(patch, global, component, weights, o.PatchExperts, o.GlobalExperts, o.ComponentExperts);
-            return alone.Scores.cpu().data<float>().ToArray();
-        }
-        var scores = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        if (levels.Patch is { } p) scores[ExpertLevels.Patch] = Scores(p, null, null);
-        if (levels.Global is { } g) scores[ExpertLevels.Global] = Scores(null, g, null);
-        if (levels.Component is { } c) scores[ExpertLevels.Component] = Scores(null, null, c);
-        return scores;
     }
 
     public void Dispose()
@@ -187,9 +230,12 @@ public sealed class PatchCoreDetector : IAnomalyDetector
     readonly IFeatureEncoder encoder;
     readonly Device device;
 
-    PatchCoreDetector(TrainingPreset preset, Dictionary<string, PatchCoreMemoryBank> banks, IFeatureEncoder encoder, Device device)
+    readonly RunCalibration calibration;
+
+    PatchCoreDetector(TrainingPreset preset, Dictionary<string, PatchCoreMemoryBank> banks, IFeatureEncoder encoder, Device device, RunCalibration calibration)
     {
         Preset = preset;
+        this.calibration = calibration;
         this.banks = banks;
         this.encoder = encoder;
         this.device = device;
@@ -201,7 +247,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
     /// <summary>Loads each category's bank from <c>patchcore/</c> or builds it from the category's training images.</summary>
     public static PatchCoreDetector FitOrLoad(RunDirectory run, TrainingPreset preset, IFeatureEncoder encoder, IEnumerable<CategoryInfo> categories,
-        Device device, IProgress<ProgressUpdate>? progress = null)
+        Device device, IProgress<ProgressUpdate>? progress = null, RunCalibration? calibration = null)
     {
         Directory.CreateDirectory(run.PatchCoreDirectory);
         var banks = new Dictionary<string, PatchCoreMemoryBank>(StringComparer.Ordinal);
@@ -249,7 +295,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
             foreach (var b in banks.Values) b.Dispose();
             throw;
         }
-        return new PatchCoreDetector(preset, banks, encoder, device);
+        return new PatchCoreDetector(preset, banks, encoder, device, calibration ?? RunCalibration.Empty());
     }
 
     /// <summary>Number of bank features per category.</summary>
@@ -259,6 +305,21 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         ComponentFeatures.MeanTokenMap(tokens.Layers, prefixTokens, tokens.GridH, tokens.GridW);
 
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var levels = PredictLevels(records, progress, cancellationToken);
+        var category = calibration.Categories.GetValueOrDefault($"{records[0].Dataset}/{records[0].Category}");
+        return SetScoring.Score(records, levels.Levels, levels.Selected, Preset, category);
+    }
+
+    public CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null)
+    {
+        // The bank holds a coreset of these very images, so their distances are optimistic: the threshold errs towards
+        // flagging, and image AUROC (rank-based) is unaffected.
+        using var levels = PredictLevels(normals, progress, CancellationToken.None);
+        return SetScoring.Calibrate(levels.Levels, Preset);
+    }
+
+    LevelPredictions PredictLevels(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
         if (records.Count == 0) throw new AnomalyMoEException("No images to evaluate.");
         var key = $"{records[0].Dataset}/{records[0].Category}";
@@ -284,10 +345,8 @@ public sealed class PatchCoreDetector : IAnomalyDetector
                 done += batch.Count;
                 progress.Report("evaluate", done, records.Count);
             }
-            using var all = cat(maps, 0);
-            using var ones = torch.ones(all.shape[0], 1);
-            using var fused = MapFusion.Fuse(all, null, null, ones, 1, 0, 0);
-            return new SetPredictions(records, fused.Smoothed.detach().clone(), fused.Scores.data<float>().ToArray(), records.Select(_ => Array.Empty<float>()).ToArray());
+            var all = cat(maps, 0);
+            return new LevelPredictions([new LevelMap(Method, all, torch.ones(all.shape[0]))], records.Select(_ => Array.Empty<float>()).ToArray());
         }
         finally
         {

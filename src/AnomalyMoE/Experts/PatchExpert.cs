@@ -117,14 +117,15 @@ public sealed class PatchExpert : Module<Tensor, Tensor[]>
 
     /// <summary>
     /// The decoder maps of each group <c>[B,D,gridH,gridW]</c>: block outputs reversed, averaged within each of
-    /// <see cref="PatchExpertOptions.Groups"/>, prefix (class and register) tokens dropped, patches laid out row-major.
+    /// <see cref="PatchExpertOptions.Groups"/> (or <paramref name="groups"/>, e.g. the test-time ones), prefix (class and
+    /// register) tokens dropped, patches laid out row-major.
     /// </summary>
-    public Tensor[] ReconstructGroups(Tensor tokens, int prefixTokens, long gridH, long gridW)
+    public Tensor[] ReconstructGroups(Tensor tokens, int prefixTokens, long gridH, long gridW, int[][]? groups = null)
     {
         using var scope = NewDisposeScope();
         var blocks = forward(tokens);
         var reversed = blocks.Reverse().ToArray();
-        var maps = Options.Groups
+        var maps = (groups ?? Options.Groups)
             .Select(g => TokenMaps.ToGrid(TokenMaps.Mean(g.Select(i => reversed[i]).ToArray()), prefixTokens, gridH, gridW))
             .ToArray();
         foreach (var m in maps) m.MoveToOuterDisposeScope();

@@ -87,6 +87,29 @@ public static class MapFusion
         return new FusedMaps(smoothed.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// Calibrated fusion, independent of the evaluated set: each present level is standardised by its category statistics
+    /// (<see cref="ScoreCalibration"/>), weighted per image by its group's largest routing weight as in <see cref="Fuse"/>,
+    /// combined by <paramref name="rule"/>, then resized, blurred and scored as the reference does.
+    /// </summary>
+    public static FusedMaps FuseCalibrated(IReadOnlyList<(Tensor Map, Tensor GroupWeight, LevelStatistics Statistics)> levels,
+        LevelFusionRule rule, MapFusionOptions? options = null)
+    {
+        var o = (options ?? MapFusionOptions.Reference).Validate();
+        if (levels.Count == 0) throw new ArgumentException("No level map to fuse.", nameof(levels));
+        using var scope = NewDisposeScope();
+        Tensor? fused = null;
+        foreach (var (map, weight, statistics) in levels)
+        {
+            var term = weight.view(-1, 1, 1, 1).to(map.dtype, map.device) * ScoreCalibration.Standardize(map, statistics);
+            fused = fused is null ? term : rule == LevelFusionRule.Max ? maximum(fused, term) : fused + term;
+        }
+        var resized = functional.interpolate(fused!, [o.ResizeTo, o.ResizeTo], mode: InterpolationMode.Bilinear, align_corners: false);
+        var smoothed = GaussianBlur(resized, o.GaussianKernelSize, o.GaussianSigma);
+        var scores = TopFractionMean(smoothed, o.TopFraction);
+        return new FusedMaps(smoothed.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
+    }
+
     /// <summary>(x − min) / (max − min + ε) with min and max over the whole tensor (the evaluated set).</summary>
     public static Tensor MinMaxNormalize(Tensor maps, double epsilon = 1e-11)
     {

@@ -192,7 +192,8 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
             var routing = gating_network.forward(view.GlobalToken);
             bool Runs(int expert) => o.Execution == ExpertExecution.Dense || routing.AnySelected(expert);
 
-            var encoderMaps = o.EncoderGroups.Select(g => Keep(GroupMap(view, g, prefix, gridH, gridW))).ToArray();
+            var (encoderGroups, decoderGroups) = input.TestTime ? o.TestTimeGroupIndices() : (o.EncoderGroups, o.Patch.Groups);
+            var encoderMaps = encoderGroups.Select(g => Keep(GroupMap(view, g, prefix, gridH, gridW))).ToArray();
 
             // Patch level: every expert decodes the mean of all tapped maps, class and register tokens included.
             var patch = new PatchExpertResult?[o.PatchExperts];
@@ -202,7 +203,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 for (int i = 0; i < o.PatchExperts; i++)
                 {
                     if (!Runs(i)) continue;
-                    var raw = patch_experts[i].ReconstructGroups(fused, prefix, gridH, gridW);
+                    var raw = patch_experts[i].ReconstructGroups(fused, prefix, gridH, gridW, decoderGroups);
                     var gates = raw.Select(_ => new GradientGate()).ToArray();
                     patch[i] = new PatchExpertResult(raw.Select((m, g) => Keep(gates[g].Attach(m))).ToArray(), gates);
                 }
@@ -225,7 +226,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 if (jitteredView is not null)
                 {
                     CheckTokens(jitteredView, "jittered image");
-                    jitteredMaps = o.EncoderGroups.Select(g => Keep(GroupMap(jitteredView, g, prefix, gridH, gridW))).ToArray();
+                    jitteredMaps = encoderGroups.Select(g => Keep(GroupMap(jitteredView, g, prefix, gridH, gridW))).ToArray();
                 }
             }
 

@@ -53,6 +53,19 @@ public sealed record ObjectiveOptions(
     }
 }
 
+/// <summary>Which tap groups the patch level is scored on at test time.</summary>
+public enum TestTimeGroups
+{
+    /// <summary>
+    /// One group over every tap, for the encoder and the decoder (reference test.py builds the model with
+    /// <c>fuse_layer_encoder = fuse_layer_decoder = [[0..7]]</c>, whatever groups it was trained with).
+    /// </summary>
+    AllTaps,
+
+    /// <summary>The training groups; the patch level compares the last of them.</summary>
+    TrainingGroups,
+}
+
 /// <summary>
 /// Every count, width and switch of an AnomalyMoE model. Expert counts of 0 disable a level.
 /// </summary>
@@ -71,6 +84,7 @@ public sealed record ObjectiveOptions(
 /// <param name="Execution">Dense (reference) or sparse expert evaluation.</param>
 /// <param name="Objectives">The training objective's switches and weights.</param>
 /// <param name="Encoder">The DINOv2 architecture the model is built with when no encoder is supplied (null: bring your own).</param>
+/// <param name="TestGroups">The tap groups the patch level is scored on at test time (reference: one group over all taps).</param>
 public sealed record AnomalyMoEOptions(
     int EmbedDim,
     int PatchExperts,
@@ -86,7 +100,8 @@ public sealed record AnomalyMoEOptions(
     int ComponentDilation,
     ExpertExecution Execution,
     ObjectiveOptions Objectives,
-    Dinov2Options? Encoder)
+    Dinov2Options? Encoder,
+    TestTimeGroups TestGroups = TestTimeGroups.AllTaps)
 {
     static readonly int[] ReferenceTaps = [2, 3, 4, 5, 6, 7, 8, 9];
     static readonly int[][] ReferenceGroups = [[0, 1, 2, 3], [4, 5, 6, 7]];
@@ -119,6 +134,11 @@ public sealed record AnomalyMoEOptions(
 
     /// <summary>Index of the first component expert in the routing weights.</summary>
     public int ComponentOffset => PatchExperts + GlobalExperts;
+
+    /// <summary>The encoder and decoder groups the patch level is compared on at test time (see <see cref="TestGroups"/>).</summary>
+    public (int[][] Encoder, int[][] Decoder) TestTimeGroupIndices() => TestGroups == TestTimeGroups.AllTaps
+        ? ([Enumerable.Range(0, TapLayers.Length).ToArray()], [Enumerable.Range(0, Patch.DecoderDepth).ToArray()])
+        : (EncoderGroups, Patch.Groups);
 
     public AnomalyMoEOptions Validate()
     {
@@ -155,6 +175,7 @@ public sealed record AnomalyMoEOptions(
             throw new ArgumentException($"EncoderGroups has {EncoderGroups.Length} groups but the patch decoder has {Patch.Groups.Length}; they are compared pairwise.", nameof(EncoderGroups));
         if (ComponentDilation < 1 || ComponentDilation % 2 == 0)
             throw new ArgumentOutOfRangeException(nameof(ComponentDilation), ComponentDilation, "ComponentDilation must be an odd kernel size ≥ 1.");
+        if (!Enum.IsDefined(TestGroups)) throw new ArgumentOutOfRangeException(nameof(TestGroups), TestGroups, "Unknown test-time groups.");
         if (!Enum.IsDefined(Execution)) throw new ArgumentOutOfRangeException(nameof(Execution), Execution, "Unknown expert execution mode.");
         return this;
     }

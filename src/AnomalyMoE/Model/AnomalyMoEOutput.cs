@@ -19,6 +19,12 @@ public sealed record AnomalyMoEInput(Tensor? Image, Tensor? JitteredImage, IRead
 
     /// <summary>Token maps of <see cref="JitteredImage"/> at the tap layers (the global experts' loss target).</summary>
     public EncoderOutput? JitteredTokens { get; init; }
+
+    /// <summary>
+    /// Score the patch level on the test-time groups (<see cref="AnomalyMoEOptions.TestGroups"/>) instead of the training
+    /// groups. Set by evaluation; training and the training-side parity checks leave it off.
+    /// </summary>
+    public bool TestTime { get; init; }
 }
 
 /// <summary>

@@ -89,12 +89,18 @@ public static class OfficialParity
     }
 
     /// <summary>Runs every comparison of the fixture in <paramref name="directory"/>; rows in a stable order.</summary>
-    public static IReadOnlyList<ParityRow> Verify(string directory, IProgress<ProgressUpdate>? progress = null)
+    public static IReadOnlyList<ParityRow> Verify(string directory, IProgress<ProgressUpdate>? progress = null) => Verify(directory, null, progress);
+
+    /// <summary>
+    /// As <see cref="Verify(string, IProgress{ProgressUpdate}?)"/>, with <paramref name="options"/> in place of the configuration
+    /// read from <c>meta.json</c> (to show that a departure from the reference changes the result).
+    /// </summary>
+    public static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, IProgress<ProgressUpdate>? progress = null)
     {
         TorchRuntime.EnsureLoaded();
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Parity fixture folder not found: {directory}");
         var metaPath = Path.Combine(directory, "meta.json");
-        var options = ReadOptions(metaPath) with { Execution = ExpertExecution.Dense };
+        options = (options ?? ReadOptions(metaPath)) with { Execution = ExpertExecution.Dense };
         var fusion = ReadFusionOptions(metaPath);
         var rows = new List<ParityRow>();
 
@@ -106,7 +112,7 @@ public static class OfficialParity
             void Abs(string name, Tensor ours) => rows.Add(new ParityRow(name, ParityMeasure.MaxAbsolute, MaxAbs(ours, E(name)), MapTolerance));
             void Rel(string name, Tensor ours) => rows.Add(new ParityRow(name, ParityMeasure.Relative, Relative(ours, E(name)), LossTolerance));
             int step = 0;
-            void Report(string what) => progress?.Report(new ProgressUpdate($"verify-parity: {what}", ++step, 7));
+            void Report(string what) => progress?.Report(new ProgressUpdate($"verify-parity: {what}", ++step, 8));
 
             Report("loading the model");
             using var model = AnomalyMoEModel.Load(Path.Combine(directory, "model.pth"), options);
@@ -169,6 +175,13 @@ public static class OfficialParity
                 Rel("score.image", fused.Scores);
             }
 
+            var evalPath = Path.Combine(directory, "expected_eval.pth");
+            if (File.Exists(evalPath))
+            {
+                Report("test-time maps and scores (test.py)");
+                rows.AddRange(VerifyEvaluation(model, options, fusion, evalPath, image, jittered, masks));
+            }
+
             if (expected.ContainsKey("club.x"))
             {
                 Report("CLUB estimator");
@@ -201,6 +214,47 @@ public static class OfficialParity
                 model.zero_grad();
             }
             Report("done");
+        }
+        finally
+        {
+            foreach (var t in expected.Values) t.Dispose();
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// What test.py computes for the fixture's model and inputs (<c>expected_eval.pth</c>): the model rebuilt with one
+    /// group over all taps, the global experts on the image itself, per-level maps, the set-normalised fused map and the
+    /// image scores. Compared on the <see cref="AnomalyMoEOptions.TestGroups"/> the options name (the reference's by default).
+    /// </summary>
+    static IEnumerable<ParityRow> VerifyEvaluation(AnomalyMoEModel model, AnomalyMoEOptions options, MapFusionOptions fusion, string path,
+        Tensor image, Tensor globalView, IReadOnlyList<Tensor> masks)
+    {
+        var expected = TorchFile.LoadTensors(path);
+        var rows = new List<ParityRow>();
+        try
+        {
+            Tensor E(string name) => expected.TryGetValue(name, out var t) ? t : throw new InvalidDataException($"'{path}' has no tensor '{name}'.");
+            void Abs(string name, Tensor ours) => rows.Add(new ParityRow(name, ParityMeasure.MaxAbsolute, MaxAbs(ours, E(name)), MapTolerance));
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            using var output = model.forward(new AnomalyMoEInput(image, globalView, masks) { TestTime = true });
+            for (int i = 0; i < options.PatchExperts; i++)
+            {
+                for (int g = 0; g < output.EncoderMaps.Count; g++)
+                {
+                    if (!expected.ContainsKey($"eval.patch{i}.en_map{g}")) continue;
+                    Abs($"eval.patch{i}.en_map{g}", output.EncoderMaps[g]);
+                    Abs($"eval.patch{i}.de_map{g}", output.Patch[i]!.DecoderMaps[g]);
+                }
+            }
+            using var levels = model.LevelMaps(output, image.shape[2], image.shape[3]);
+            if (levels.Patch is not null) Abs("eval.map.patch", levels.Patch);
+            if (levels.Global is not null) Abs("eval.map.global", levels.Global);
+            if (levels.Component is not null) Abs("eval.map.component", levels.Component);
+            using var fused = model.Fuse(levels, output.Routing.Weights, fusion);
+            Abs("eval.map.fused_smoothed_256", fused.Smoothed);
+            rows.Add(new ParityRow("eval.score.image", ParityMeasure.Relative, Relative(fused.Scores, E("eval.score.image")), LossTolerance));
         }
         finally
         {

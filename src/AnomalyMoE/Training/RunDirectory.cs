@@ -17,6 +17,9 @@ public sealed record RunDirectory(string Root)
     public string PatchCoreDirectory => Path.Combine(Root, "patchcore");
     public string ReportsDirectory => Path.Combine(Root, "reports");
 
+    /// <summary>Per-category level statistics and image thresholds of calibrated scoring (<see cref="Maps.RunCalibration"/>).</summary>
+    public string CalibrationPath => Path.Combine(Root, "calibration.json");
+
     /// <summary>Creates the folders.</summary>
     public RunDirectory Create()
     {

@@ -4,6 +4,7 @@ using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
 using AnomalyMoE.Encoders.Dinov2;
 using AnomalyMoE.Experts;
+using AnomalyMoE.Maps;
 using AnomalyMoE.Model;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
@@ -41,6 +42,9 @@ public enum EncoderKind
 /// <param name="EvaluationBatchSize">Images per batch at evaluation.</param>
 /// <param name="GradientClipping">Which parameters share the main step's gradient-norm limit (reference: one joint norm).</param>
 /// <param name="UnselectedExperts">Whether the optimiser steps experts no image of the batch selected (reference: it does).</param>
+/// <param name="Scoring">How level maps are made comparable before fusion: min-max over the evaluated set (reference test.py) or
+/// calibrated on each category's normal training images (set-independent, with a decision threshold).</param>
+/// <param name="LevelFusion">How calibrated levels combine: their sum or their per-pixel maximum (unused under set min-max).</param>
 public sealed record TrainingPreset(
     string Name,
     string Description,
@@ -58,7 +62,9 @@ public sealed record TrainingPreset(
     PatchCoreOptions PatchCore,
     int EvaluationBatchSize = 8,
     GradientClipScope GradientClipping = GradientClipScope.Joint,
-    UnselectedExpertUpdate UnselectedExperts = UnselectedExpertUpdate.Step)
+    UnselectedExpertUpdate UnselectedExperts = UnselectedExpertUpdate.Step,
+    ScoringMode Scoring = ScoringMode.SetMinMax,
+    LevelFusionRule LevelFusion = LevelFusionRule.Sum)
 {
     public TrainingPreset Validate()
     {

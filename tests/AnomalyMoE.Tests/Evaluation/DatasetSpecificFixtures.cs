@@ -21,6 +21,9 @@ sealed class ScriptedDetector(TrainingPreset preset, int side, Func<ImageRecord,
     public IReadOnlyList<string> ExpertNames { get; } = [];
     public TrainingPreset Preset => preset;
 
+    public AnomalyMoE.Maps.CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null) =>
+        throw new NotSupportedException("Scripted detectors score with set min-max only.");
+
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
         TorchRuntime.EnsureLoaded();

@@ -19,6 +19,32 @@ public class OfficialParityTests
     }
 
     [Fact]
+    public void Every_test_time_tensor_of_expected_eval_is_compared()
+    {
+        var rows = OfficialParity.Verify(SharedFixtures.Seed0).Where(r => r.Tensor.StartsWith("eval.", StringComparison.Ordinal)).ToList();
+        var recorded = TorchFile.LoadTensors(Path.Combine(SharedFixtures.Seed0, "expected_eval.pth"));
+        try
+        {
+            Assert.Equal(recorded.Keys.Order(StringComparer.Ordinal), rows.Select(r => r.Tensor).Order(StringComparer.Ordinal));
+            Assert.All(rows, r => Assert.True(r.Pass, $"{r.Tensor}: {r.Error:E3}"));
+        }
+        finally
+        {
+            foreach (var t in recorded.Values) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Scoring_on_the_training_groups_is_not_what_test_py_computes()
+    {
+        var meta = Path.Combine(SharedFixtures.Seed0, "meta.json");
+        var options = OfficialParity.ReadOptions(meta) with { TestGroups = global::AnomalyMoE.Model.TestTimeGroups.TrainingGroups };
+        var rows = OfficialParity.Verify(SharedFixtures.Seed0, options);
+        var patch = rows.Single(r => r.Tensor == "eval.map.patch");
+        Assert.False(patch.Pass, $"the training groups' patch map matched test.py's within {patch.Error:E3}");
+    }
+
+    [Fact]
     public void Verb_prints_the_table_and_exits_zero_on_seed0()
     {
         var output = new StringWriter();
