@@ -115,7 +115,7 @@ public static class AnomalyMoETrainer
 
         using var log = LossLog.Open(run.LossLogPath, LossComponents, keepBefore: start);
         var loader = new ImageBatchLoader(trainRecords, preset.Transform,
-            new BatchLoaderOptions(preset.BatchSize, Shuffle: true, Seed: config.Seed, Endless: true, WithJitter: true));
+            new BatchLoaderOptions(preset.BatchSize, Shuffle: true, Seed: config.Seed, Endless: true, WithJitter: preset.GlobalViewJitter && preset.Model.GlobalExperts > 0));
         var workingSet = new Dictionary<int, long>();
         int completed = start;
         bool interrupted = false;
@@ -167,16 +167,33 @@ public static class AnomalyMoETrainer
         var random = new Random((int)(IterationSeed(seed, iteration, 1) & 0x7FFFFFFF));
         using var scope = NewDisposeScope();
         var images = batch.Images.to(device);
-        var jittered = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
         using var tokens = features.Encode(batch.Records, images);
-        using var jitteredTokens = features.Encoder.Encode(jittered, options.TapLayers);
+        // The global experts' view: the colour-jittered image and its own token maps as their target (reference), or the
+        // plain image, whose token maps are the cached ones — no encoder pass once the cache is warm. Without global
+        // experts no view is needed.
+        Tensor? globalView = null;
+        EncoderOutput? jitteredTokens = null;
+        if (options.GlobalExperts > 0)
+        {
+            if (preset.GlobalViewJitter)
+            {
+                var jittered = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
+                jitteredTokens = features.Encoder.Encode(jittered, options.TapLayers);
+                globalView = GlobalView(jittered, preset);
+            }
+            else
+            {
+                globalView = GlobalView(images, preset);
+            }
+        }
+        using var ownedJitteredTokens = jitteredTokens;
         var componentMasks = options.ComponentExperts > 0 && masks is not null
             ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3])
             : null;
-        var input = new AnomalyMoEInput(images, GlobalView(jittered, preset), componentMasks)
+        var input = new AnomalyMoEInput(images, globalView, componentMasks)
         {
             ImageTokens = tokens,
-            JitteredTokens = jitteredTokens,
+            JitteredTokens = jitteredTokens ?? (options.GlobalExperts > 0 ? tokens : null),
         };
 
         var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping, preset.UnselectedExperts);

@@ -44,6 +44,8 @@ public enum EncoderKind
 /// <param name="UnselectedExperts">Whether the optimiser steps experts no image of the batch selected (reference: it does).</param>
 /// <param name="Scoring">How level maps are made comparable before fusion: min-max over the evaluated set (reference test.py) or
 /// calibrated on each category's normal training images (set-independent, with a decision threshold).</param>
+/// <param name="GlobalViewJitter">Whether the global experts train on the colour-jittered view with its own token maps as
+/// target (reference), or on the plain image with the cached token maps (no encoder pass per iteration).</param>
 /// <param name="LevelFusion">How calibrated levels combine: their sum or their per-pixel maximum (unused under set min-max).</param>
 public sealed record TrainingPreset(
     string Name,
@@ -64,7 +66,8 @@ public sealed record TrainingPreset(
     GradientClipScope GradientClipping = GradientClipScope.Joint,
     UnselectedExpertUpdate UnselectedExperts = UnselectedExpertUpdate.Step,
     ScoringMode Scoring = ScoringMode.SetMinMax,
-    LevelFusionRule LevelFusion = LevelFusionRule.Sum)
+    LevelFusionRule LevelFusion = LevelFusionRule.Sum,
+    bool GlobalViewJitter = true)
 {
     public TrainingPreset Validate()
     {
@@ -181,6 +184,11 @@ public static class TrainingPresets
             PatchCore: PatchCoreOptions.Default with { MaxBankSize = 4_000 }, EvaluationBatchSize: 8,
             // An expert that drops out of selection would coast on its last momentum with no loss to check it; at batch 2 that
             // happens every few dozen iterations and spikes the global loss (docs/engine.md, Unselected experts).
-            UnselectedExperts: UnselectedExpertUpdate.Hold);
+            UnselectedExperts: UnselectedExpertUpdate.Hold,
+            // Set-independent scores with a decision threshold; the max keeps a level that sees nothing from diluting one
+            // that fires (docs/engine.md, Scoring).
+            Scoring: ScoringMode.Calibrated, LevelFusion: LevelFusionRule.Max,
+            // The plain view's token maps are cached, so after the first epoch no iteration runs the encoder (docs/engine.md, Throughput).
+            GlobalViewJitter: false);
     }
 }
