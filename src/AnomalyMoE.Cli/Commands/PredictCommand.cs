@@ -23,7 +23,7 @@ public static class PredictCommand
         var device = CommandSupport.DeviceOption();
         var precision = CommandSupport.PrecisionOption();
         var quiet = CommandSupport.QuietOption();
-        var command = new Command("predict", "Anomaly maps, overlays and scores for arbitrary images (maps normalised over the given set, as at evaluation).")
+        var command = new Command("predict", "Anomaly maps, overlays, scores and (calibrated runs) anomalous/normal decisions for arbitrary images.")
         {
             runOption, images, output, category, device, precision, quiet,
         };
@@ -53,12 +53,22 @@ public static class PredictCommand
                 float min = predictions.Maps.min().item<float>(), max = predictions.Maps.max().item<float>();
                 for (int i = 0; i < records.Count; i++)
                     OverlayWriter.Write(Path.Combine(outDir, $"{i:D4}_{Path.GetFileNameWithoutExtension(records[i].Path)}.png"), records[i], predictions.Maps[i, 0], detector.Preset.Transform, min, max);
-                return predictions.Scores;
+                return (predictions.Scores, predictions.Threshold);
             });
-            var csv = new StringBuilder("path,score\n");
-            for (int i = 0; i < records.Count; i++) csv.Append(records[i].Path).Append(',').Append(scores[i].ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            var (values, threshold) = scores;
+            // Calibrated runs store a threshold, so each image also gets a decision; set min-max runs (the reference) have none.
+            var csv = new StringBuilder(threshold is null ? "path,score\n" : "path,score,anomalous\n");
+            for (int i = 0; i < records.Count; i++)
+            {
+                csv.Append(records[i].Path).Append(',').Append(values[i].ToString("R", CultureInfo.InvariantCulture));
+                if (threshold is { } t) csv.Append(',').Append(values[i] > t ? "true" : "false");
+                csv.Append('\n');
+            }
             AtomicFile.WriteText(Path.Combine(outDir, "scores.csv"), csv.ToString());
-            parse.InvocationConfiguration.Output.WriteLine($"scored {records.Count} images; overlays and scores.csv in {outDir}");
+            var decided = threshold is { } th
+                ? string.Create(CultureInfo.InvariantCulture, $"; {values.Count(v => v > th)} above the calibrated threshold {th:0.###}")
+                : " (scores normalised over the given set: no threshold)";
+            parse.InvocationConfiguration.Output.WriteLine($"scored {records.Count} images{decided}; overlays and scores.csv in {outDir}");
             return 0;
         });
         return command;

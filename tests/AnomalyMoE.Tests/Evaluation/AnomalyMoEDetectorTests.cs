@@ -65,4 +65,25 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
         Assert.All(predictions.ExpertLevelScores.Values, s => Assert.Equal(test.Count, s.Length));
         Assert.NotEqual(predictions.ExpertLevelScores[ExpertLevels.Patch], predictions.ExpertLevelScores[ExpertLevels.Component]);
     }
+
+    // Calibrated scoring (the cpu presets) standardises each level by statistics of the category's normal training images
+    // stored in the run, so an image predicted alone gets the score it gets inside the whole test set, and a decision.
+    [Fact]
+    public void A_calibrated_score_is_the_same_alone_and_inside_the_set()
+    {
+        var (detector, category) = Trained(3, 5);
+        using var _ = detector;
+        Assert.Equal(global::AnomalyMoE.Maps.ScoringMode.Calibrated, detector.Preset.Scoring);
+        var test = category.Test.ToList();
+
+        using var all = detector.Predict(test);
+        foreach (var i in new[] { 0, test.Count / 2, test.Count - 1 })
+        {
+            using var alone = detector.Predict([test[i]]);
+            Assert.True(Math.Abs(alone.Scores[0] - all.Scores[i]) <= 1e-4 * Math.Max(1, Math.Abs(all.Scores[i])), $"{test[i].Path}: alone {alone.Scores[0]}, in the set {all.Scores[i]}");
+            Assert.Equal(all.Anomalous![i], alone.Anomalous![0]);
+        }
+        Assert.NotNull(all.Threshold);
+        Assert.True(all.Scores.Distinct().Count() > 1, "every image scored the same");
+    }
 }
