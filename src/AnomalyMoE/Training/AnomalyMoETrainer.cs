@@ -120,7 +120,9 @@ public static class AnomalyMoETrainer
                 CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
                 CopyInto(eir.state_dict(), checkpoint.Section("estimator"), "estimator");
                 optimizer.LoadStateDict(checkpoint.Section("optimizer"));
-                estimatorOptimizer.LoadStateDict(checkpoint.Section("estimator_optimizer"));
+                // Checkpoints written before empty sections were listed drop the never-stepped estimator optimiser of a run without EIR.
+                if (options.Objectives.UseEir || checkpoint.Sections.ContainsKey("estimator_optimizer"))
+                    estimatorOptimizer.LoadStateDict(checkpoint.Section("estimator_optimizer"));
                 start = checkpoint.Iteration;
             }
         }

@@ -60,6 +60,8 @@ public sealed record DataRoot(string Root, IReadOnlyList<string> Categories);
 public sealed record TrainingRunConfig
 {
     public required string Preset { get; init; }
+    // On the property, since the options' kebab-case enum converter would otherwise win over the type's attribute.
+    [JsonConverter(typeof(DetectionMethodJsonConverter))]
     public DetectionMethod Method { get; init; } = DetectionMethod.AnomalyMoE;
     public required IReadOnlyList<DataRoot> Data { get; init; }
     public int? Iterations { get; init; }
