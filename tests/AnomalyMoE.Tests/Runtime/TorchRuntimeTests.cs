@@ -33,6 +33,6 @@ public class TorchRuntimeTests
     {
         if (torch.cuda.is_available()) return;
         Assert.Equal(DeviceType.CPU, TorchRuntime.Resolve(DeviceChoice.Auto).type);
-        Assert.Throws<InvalidOperationException>(() => TorchRuntime.Resolve(DeviceChoice.Cuda));
+        Assert.Throws<AnomalyMoEException>(() => TorchRuntime.Resolve(DeviceChoice.Cuda));
     }
 }
