@@ -31,9 +31,15 @@ public static class Cli
         var output = stdout ?? Console.Out;
         var error = stderr ?? Console.Error;
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        return Guarded(() => BuildRoot().Parse(args).Invoke(config), error);
+    }
+
+    /// <summary>Runs one command and turns what it throws into a message and an exit code, as <see cref="Run"/> describes.</summary>
+    internal static int Guarded(Func<int> command, TextWriter error)
+    {
         try
         {
-            return BuildRoot().Parse(args).Invoke(config);
+            return command();
         }
         catch (Exception e) when (CliErrors.IsUserError(e))
         {
