@@ -34,7 +34,7 @@ public static class BenchEncoderCommand
             var target = TorchRuntime.Resolve(TorchRuntime.ParseDevice(parse.GetValue(device)!));
             if (parse.GetValue(threads) is { } count)
             {
-                if (count <= 0) throw new ArgumentException($"--threads must be positive, got {count}.");
+                if (count <= 0) throw new AnomalyMoEException($"--threads must be positive, got {count}.");
                 TorchSharp.torch.set_num_threads(count);
             }
             var result = Dinov2Benchmark.Run(options, parse.GetValue(size), parse.GetValue(batch), parse.GetValue(iters), warmup: 1, device: target);

@@ -42,11 +42,11 @@ public static class BenchResNetCommand
     {
         public void Validate()
         {
-            if (Batch < 1) throw new ArgumentException($"--batch must be at least 1, got {Batch}.");
-            if (Size < 32) throw new ArgumentException($"--size must be at least 32 pixels, got {Size}.");
-            if (Iterations < 1) throw new ArgumentException($"--iterations must be at least 1, got {Iterations}.");
-            if (Warmup < 0) throw new ArgumentException($"--warmup must not be negative, got {Warmup}.");
-            if (Threads < 0) throw new ArgumentException($"--threads must not be negative, got {Threads}.");
+            if (Batch < 1) throw new AnomalyMoEException($"--batch must be at least 1, got {Batch}.");
+            if (Size < 32) throw new AnomalyMoEException($"--size must be at least 32 pixels, got {Size}.");
+            if (Iterations < 1) throw new AnomalyMoEException($"--iterations must be at least 1, got {Iterations}.");
+            if (Warmup < 0) throw new AnomalyMoEException($"--warmup must not be negative, got {Warmup}.");
+            if (Threads < 0) throw new AnomalyMoEException($"--threads must not be negative, got {Threads}.");
         }
     }
 

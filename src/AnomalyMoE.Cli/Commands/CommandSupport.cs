@@ -57,21 +57,6 @@ static class CommandSupport
         return result;
     }
 
-    /// <summary><c>all-experts</c> (the reference) or <c>per-level</c>; a clear error otherwise.</summary>
-    public static RoutingScope ParseRouting(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "all-experts" or "all" => RoutingScope.AllExperts,
-        "per-level" or "level" => RoutingScope.PerLevel,
-        _ => throw new AnomalyMoEException($"Unknown routing '{text}'; choose all-experts (top-k over every expert, the reference) or per-level (top-k within each level)."),
-    };
-
-    public static ExpertExecution ParseExecution(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "dense" => ExpertExecution.Dense,
-        "sparse" => ExpertExecution.Sparse,
-        _ => throw new AnomalyMoEException($"Unknown execution '{text}'; choose dense (every expert runs, the reference) or sparse (unselected experts are skipped)."),
-    };
-
     public static List<string> Split(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 

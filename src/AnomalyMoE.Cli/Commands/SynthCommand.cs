@@ -35,7 +35,7 @@ public static class SynthCommand
                 stdout.WriteLine($"wrote gallery {Path.GetFullPath(galleryPath)}");
                 return 0;
             }
-            var outDir = parse.GetValue(output) ?? throw new ArgumentException("--out DIR is required (or --gallery FILE.png for a contact sheet).");
+            var outDir = parse.GetValue(output) ?? throw new AnomalyMoEException("--out DIR is required (or --gallery FILE.png for a contact sheet).");
             var options = new SynthOptions(families, parse.GetValue(seed), parse.GetValue(size), parse.GetValue(train), parse.GetValue(test));
             options.Validate();
             var summary = InteractiveTerminal(stderr)

@@ -10,6 +10,7 @@ using AnomalyMoE.Objectives;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Synthetic;
 using AnomalyMoE.Training;
+using AnomalyMoE.Training.Switches;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -363,18 +364,19 @@ public sealed class NotebookStudy : IDisposable
 }
 
 /// <summary>
-/// One ablation setting (an <c>amoe ablate --grid</c> point): expert levels kept, top-k, EIR and ESB switches, each null
-/// for the preset's; or another preset (e.g. <c>cpu-small</c> for more experts per level) with no switch changed.
+/// One ablation setting: an <c>amoe ablate --grid</c> point (any switch of <see cref="RunSwitches.MethodSwitches"/>, e.g.
+/// <c>"levels=p;eir=off"</c>; null for the preset's), or another preset (e.g. <c>cpu-small</c> for more experts per level)
+/// with no switch changed.
 /// </summary>
-public sealed record StudyVariant(string Label, string? Levels = null, int? TopK = null, bool? UseEir = null, bool? UseEsb = null, string? Preset = null)
+public sealed record StudyVariant(string Label, string? Grid = null, string? Preset = null)
 {
     /// <summary>The run as configured (no switch changed).</summary>
     public static StudyVariant Full { get; } = new("AnomalyMoE (full)");
 
     /// <summary>The ablation switches this variant changes (the same naming as <c>amoe ablate</c>).</summary>
-    public AblationPoint Point => new(UseEir, UseEsb, Levels, TopK);
+    public AblationPoint Point => Grid is null ? AblationPoint.Default : AblationPoint.Parse(Grid);
 
-    /// <summary>The grid point in <c>amoe ablate --grid</c> syntax; null when no switch changes.</summary>
+    /// <summary>The grid point in <c>amoe ablate --grid</c> syntax, written as <c>amoe ablate</c> writes it; null when no switch changes.</summary>
     public string? GridPoint => Point.GridPoint;
 
     /// <summary>The run folder's name, as <c>amoe ablate</c> names a grid point's run (or the preset's name).</summary>
@@ -384,7 +386,7 @@ public sealed record StudyVariant(string Label, string? Levels = null, int? TopK
     public TrainingRunConfig Apply(TrainingRunConfig config)
     {
         if (Preset is not null && GridPoint is not null)
-            throw new ArgumentException($"Variant '{Label}': a preset variant changes no switch (amoe ablate keeps one preset per grid).");
+            throw new AnomalyMoEException($"Variant '{Label}': a preset variant changes no switch (amoe ablate keeps one preset per grid).");
         return Point.Apply(config) with { Preset = Preset is null ? config.Preset : TrainingPresets.Get(Preset).Name };
     }
 }

@@ -27,7 +27,7 @@ public static class TorchRuntime
         return choice switch
         {
             DeviceChoice.Cpu => torch.CPU,
-            DeviceChoice.Cuda when !torch.cuda.is_available() => throw new InvalidOperationException(
+            DeviceChoice.Cuda when !torch.cuda.is_available() => throw new AnomalyMoEException(
                 $"--device cuda was requested but CUDA is not available (TorchBackend={BuildFlavor.TorchBackend}): build with -p:TorchBackend=cuda, or with -p:TorchBackend=external and a CUDA libtorch on LD_LIBRARY_PATH, on a machine with an NVIDIA driver; or use --device cpu."),
             DeviceChoice.Cuda => torch.CUDA,
             _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
@@ -40,7 +40,7 @@ public static class TorchRuntime
         "auto" => DeviceChoice.Auto,
         "cpu" => DeviceChoice.Cpu,
         "cuda" or "gpu" => DeviceChoice.Cuda,
-        _ => throw new ArgumentException($"Unknown device '{text}': expected auto, cpu or cuda."),
+        _ => throw new AnomalyMoEException($"Unknown device '{text}': expected auto, cpu or cuda."),
     };
 
     static Exception? TryLoad()

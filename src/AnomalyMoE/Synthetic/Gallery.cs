@@ -21,8 +21,8 @@ public static class Gallery
 
     public static SKBitmap Render(IReadOnlyList<string> families, int seed = 0, int tileSize = 160, int normals = 3)
     {
-        if (tileSize is < 32 or > 1024) throw new ArgumentException($"Gallery tile size {tileSize} is out of range: use 32 to 1024 pixels.");
-        if (normals is < 1 or > 10) throw new ArgumentException($"Gallery normal samples per row {normals} is out of range: use 1 to 10.");
+        if (tileSize is < 32 or > 1024) throw new AnomalyMoEException($"Gallery tile size {tileSize} is out of range: use 32 to 1024 pixels.");
+        if (normals is < 1 or > 10) throw new AnomalyMoEException($"Gallery normal samples per row {normals} is out of range: use 1 to 10.");
         var categories = families.SelectMany(SyntheticFamilies.Categories).ToArray();
         var columns = categories.Max(c => normals + c.AnomalyKinds.Count + (c.HasDepth ? 1 : 0));
         var rowHeight = Caption + tileSize + Caption + Pad;

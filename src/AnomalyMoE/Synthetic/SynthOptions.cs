@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 namespace AnomalyMoE.Synthetic;
 
 /// <summary>
@@ -24,19 +25,19 @@ public sealed record SynthOptions(
     public void Validate()
     {
         if (Families is null || Families.Count == 0)
-            throw new ArgumentException("Families: choose at least one of " + string.Join(", ", SyntheticFamilies.Names) + ".");
+            throw new AnomalyMoEException("Families: choose at least one of " + string.Join(", ", SyntheticFamilies.Names) + ".");
         foreach (var family in Families)
         {
             if (!SyntheticFamilies.Names.Contains(family))
-                throw new ArgumentException($"Family '{family}' is unknown; choose one of {string.Join(", ", SyntheticFamilies.Names)} or all.");
+                throw new AnomalyMoEException($"Family '{family}' is unknown; choose one of {string.Join(", ", SyntheticFamilies.Names)} or all.");
         }
-        if (Size is < 32 or > 2048) throw new ArgumentException($"Size {Size} is out of range: use 32 to 2048 pixels.");
-        if (TrainPerCategory < 1) throw new ArgumentException($"TrainPerCategory {TrainPerCategory} must be at least 1.");
-        if (NormalTestFraction is < 0.3 or >= 1) throw new ArgumentException($"NormalTestFraction {NormalTestFraction} must be in [0.3, 1).");
-        if (MaxDegreeOfParallelism < 0) throw new ArgumentException($"MaxDegreeOfParallelism {MaxDegreeOfParallelism} must be 0 (all cores) or positive.");
+        if (Size is < 32 or > 2048) throw new AnomalyMoEException($"Size {Size} is out of range: use 32 to 2048 pixels.");
+        if (TrainPerCategory < 1) throw new AnomalyMoEException($"TrainPerCategory {TrainPerCategory} must be at least 1.");
+        if (NormalTestFraction is < 0.3 or >= 1) throw new AnomalyMoEException($"NormalTestFraction {NormalTestFraction} must be in [0.3, 1).");
+        if (MaxDegreeOfParallelism < 0) throw new AnomalyMoEException($"MaxDegreeOfParallelism {MaxDegreeOfParallelism} must be 0 (all cores) or positive.");
         var needed = MinimumTestPerCategory(Families, NormalTestFraction);
         if (TestPerCategory < needed)
-            throw new ArgumentException($"TestPerCategory {TestPerCategory} is too small: at least {needed} are needed so that every anomaly type " +
+            throw new AnomalyMoEException($"TestPerCategory {TestPerCategory} is too small: at least {needed} are needed so that every anomaly type " +
                                         $"appears and {NormalTestFraction:P0} stay normal.");
     }
 

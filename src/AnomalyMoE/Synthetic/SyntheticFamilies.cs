@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using AnomalyMoE.Synthetic.Families;
 
 namespace AnomalyMoE.Synthetic;
@@ -25,7 +26,7 @@ public static class SyntheticFamilies
     public static IReadOnlyList<SyntheticCategory> Categories(string family) =>
         ByFamily.TryGetValue(family, out var categories)
             ? categories
-            : throw new ArgumentException($"Family '{family}' is unknown; choose one of {string.Join(", ", Names)} or all.");
+            : throw new AnomalyMoEException($"Family '{family}' is unknown; choose one of {string.Join(", ", Names)} or all.");
 
     /// <summary>Parses <c>--family</c>: one name, a comma-separated list, or <c>all</c>.</summary>
     public static IReadOnlyList<string> Parse(string text)

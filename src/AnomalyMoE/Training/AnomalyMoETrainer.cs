@@ -58,15 +58,29 @@ public static class AnomalyMoETrainer
             throw new AnomalyMoEException($"AnomalyMoETrainer trains the anomalymoe method; this run is {config.Method} (use PatchCoreTrainer).");
         if (settings.FeatureCacheMiB < 0)
             throw new AnomalyMoEException($"The feature cache budget must not be negative; got {settings.FeatureCacheMiB} MiB.");
+        if (settings.CheckpointEvery is < 1)
+            throw new AnomalyMoEException($"--checkpoint-every must be at least 1, got {settings.CheckpointEvery}.");
+        if (settings.StopAfter is < 1)
+            throw new AnomalyMoEException($"--stop-after must be at least 1, got {settings.StopAfter}.");
+        // config.json records the encoder's number format, so a resumed run cannot silently switch it.
+        config = config with { Precision = settings.Precision == EncoderPrecision.Float32 ? null : settings.Precision };
         run.Create();
         TrainingCheckpoint? checkpoint = null;
         if (settings.Resume && File.Exists(run.LastCheckpointPath))
         {
             checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath);
-            var saved = TrainingRunConfig.FromJson(checkpoint.Texts["config"], run.LastCheckpointPath);
-            if (saved.Preset != config.Preset || saved.Levels != config.Levels || saved.TopK != config.TopK || saved.Routing != config.Routing || saved.Seed != config.Seed)
-                throw new AnomalyMoEException($"--resume: the checkpoint in '{run.Root}' was trained with preset '{saved.Preset}', levels '{saved.Levels ?? "pcg"}', top-k {saved.TopK?.ToString(CultureInfo.InvariantCulture) ?? "default"}, seed {saved.Seed}; this command asks for a different run. Use another --out folder.");
-            config = saved with { Iterations = config.Iterations ?? saved.Iterations };
+            try
+            {
+                var saved = TrainingRunConfig.FromJson(checkpoint.Texts["config"], run.LastCheckpointPath);
+                // Without --iters the resumed run keeps the saved schedule length.
+                config = config with { Iterations = config.Iterations ?? saved.Iterations };
+                Switches.RunSwitches.RequireSameIdentity(Switches.TrainingRun.Saved(saved, settings), new Switches.TrainingRun(config, settings), run.LastCheckpointPath);
+            }
+            catch
+            {
+                checkpoint.Dispose();
+                throw;
+            }
         }
         run.WriteConfig(config);
         var preset = config.ResolvePreset();
@@ -106,7 +120,9 @@ public static class AnomalyMoETrainer
                 CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
                 CopyInto(eir.state_dict(), checkpoint.Section("estimator"), "estimator");
                 optimizer.LoadStateDict(checkpoint.Section("optimizer"));
-                estimatorOptimizer.LoadStateDict(checkpoint.Section("estimator_optimizer"));
+                // Checkpoints written before empty sections were listed drop the never-stepped estimator optimiser of a run without EIR.
+                if (options.Objectives.UseEir || checkpoint.Sections.ContainsKey("estimator_optimizer"))
+                    estimatorOptimizer.LoadStateDict(checkpoint.Section("estimator_optimizer"));
                 start = checkpoint.Iteration;
             }
         }

@@ -45,15 +45,4 @@ public static class GradientClipping
         yield return model.ComponentExperts.SelectMany(e => e.parameters()).ToList();
         yield return model.Router.parameters().ToList();
     }
-
-    /// <summary><c>joint</c> (the reference) or <c>per-level</c>; a clear error otherwise.</summary>
-    public static GradientClipScope Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "joint" => GradientClipScope.Joint,
-        "per-level" or "level" => GradientClipScope.PerLevel,
-        _ => throw new Runtime.AnomalyMoEException($"Unknown gradient clipping '{text}'; choose joint (one norm over experts and router, the reference) or per-level (one norm per expert level and one for the router)."),
-    };
-
-    /// <summary>The name <see cref="Parse"/> reads.</summary>
-    public static string Name(GradientClipScope scope) => scope == GradientClipScope.PerLevel ? "per-level" : "joint";
 }

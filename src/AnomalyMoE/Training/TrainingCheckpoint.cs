@@ -15,6 +15,11 @@ public sealed class TrainingCheckpoint : IDisposable
 {
     const string TextPrefix = "text/";
 
+    // Section names are stored beside the tensors so that an empty section (the estimator's optimiser of a run
+    // without EIR, which never steps) survives the round trip instead of vanishing with its last tensor.
+    const string SectionListKey = TextPrefix + "sections";
+    const string IterationKey = TextPrefix + "iteration";
+
     public int Iteration { get; init; }
     public Dictionary<string, Dictionary<string, Tensor>> Sections { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> Texts { get; } = new(StringComparer.Ordinal);
@@ -27,11 +32,16 @@ public sealed class TrainingCheckpoint : IDisposable
         {
             foreach (var (section, tensors) in Sections)
             {
-                if (section.Contains('/')) throw new ArgumentException($"Checkpoint section name '{section}' must not contain '/'.");
+                if (section.Contains('/') || section.Contains('\n')) throw new ArgumentException($"Checkpoint section name '{section}' must not contain '/' or a line break.");
                 foreach (var (name, t) in tensors) flat[$"{section}/{name}"] = t.device_type == TorchSharp.DeviceType.CPU ? t : Own(t.cpu());
             }
-            foreach (var (name, text) in Texts) flat[TextPrefix + name] = Own(tensor(Encoding.UTF8.GetBytes(text)));
-            flat[TextPrefix + "iteration"] = Own(tensor(Encoding.UTF8.GetBytes(Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            foreach (var (name, text) in Texts)
+            {
+                if (TextPrefix + name is IterationKey or SectionListKey) throw new ArgumentException($"Checkpoint text name '{name}' is reserved.");
+                flat[TextPrefix + name] = Own(tensor(Encoding.UTF8.GetBytes(text)));
+            }
+            flat[IterationKey] = Own(tensor(Encoding.UTF8.GetBytes(Iteration.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+            if (Sections.Count > 0) flat[SectionListKey] = Own(tensor(Encoding.UTF8.GetBytes(string.Join('\n', Sections.Keys))));
             TorchFile.SaveTensors(flat, path);
         }
         finally
@@ -49,7 +59,7 @@ public sealed class TrainingCheckpoint : IDisposable
     public static TrainingCheckpoint Load(string path)
     {
         var flat = TorchFile.LoadTensors(path);
-        if (!flat.TryGetValue(TextPrefix + "iteration", out var iterationBytes))
+        if (!flat.TryGetValue(IterationKey, out var iterationBytes))
         {
             foreach (var t in flat.Values) t.Dispose();
             throw new AnomalyMoEException($"'{path}' is not a training checkpoint of this kit (no iteration entry); a plain model state dict loads with --weights instead.");
@@ -59,7 +69,12 @@ public sealed class TrainingCheckpoint : IDisposable
         {
             if (key.StartsWith(TextPrefix, StringComparison.Ordinal))
             {
-                if (key != TextPrefix + "iteration") checkpoint.Texts[key[TextPrefix.Length..]] = ReadText(t);
+                if (key == SectionListKey)
+                {
+                    foreach (var name in ReadText(t).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                        if (!checkpoint.Sections.ContainsKey(name)) checkpoint.Sections[name] = new(StringComparer.Ordinal);
+                }
+                else if (key != IterationKey) checkpoint.Texts[key[TextPrefix.Length..]] = ReadText(t);
                 t.Dispose();
                 continue;
             }

@@ -1,13 +1,16 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Objectives;
 using AnomalyMoE.Model;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 
 namespace AnomalyMoE.Training;
 
-/// <summary>Which detector a run trains.</summary>
+/// <summary>Which detector a run trains (written as the CLI spells it: <c>anomalymoe</c>, <c>patchcore</c>).</summary>
+[JsonConverter(typeof(DetectionMethodJsonConverter))]
 public enum DetectionMethod
 {
     /// <summary>The AnomalyMoE model (experts, router, EIR, ESB).</summary>
@@ -17,16 +20,48 @@ public enum DetectionMethod
     PatchCore,
 }
 
+/// <summary>Reads and writes <see cref="DetectionMethod"/> by its command-line name.</summary>
+sealed class DetectionMethodJsonConverter : JsonConverter<DetectionMethod>
+{
+    public override DetectionMethod Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.GetString() ?? "";
+        // Runs written before the method was stored by its CLI name spelled it in kebab case.
+        return text switch
+        {
+            "anomaly-mo-e" => DetectionMethod.AnomalyMoE,
+            "patch-core" => DetectionMethod.PatchCore,
+            _ => Switches.RunSwitches.ParseMethod(text),
+        };
+    }
+
+    public override void Write(Utf8JsonWriter writer, DetectionMethod value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(Switches.RunSwitches.MethodName(value));
+}
+
+/// <summary>Reads and writes <see cref="EncoderPrecision"/> by its command-line name (<c>fp32</c>, <c>bf16</c>).</summary>
+sealed class EncoderPrecisionJsonConverter : JsonConverter<EncoderPrecision>
+{
+    public override EncoderPrecision Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        Switches.RunSwitches.Precision.Parse(reader.GetString() ?? "");
+
+    public override void Write(Utf8JsonWriter writer, EncoderPrecision value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(Switches.RunSwitches.Precision.Format(value));
+}
+
 /// <summary>One dataset root and its categories (all when empty), as stored in a run's config.</summary>
 public sealed record DataRoot(string Root, IReadOnlyList<string> Categories);
 
 /// <summary>
 /// Everything that defines a run, written as the run directory's <c>config.json</c>: the preset by name plus the
-/// overrides (iterations, seed, batch, and the ablation switches: expert levels, top-k, EIR, ESB).
+/// overrides (iterations, seed, batch, and the method's switches). <see cref="Switches.RunSwitches"/> lists, parses and
+/// applies every one of them.
 /// </summary>
 public sealed record TrainingRunConfig
 {
     public required string Preset { get; init; }
+    // On the property, since the options' kebab-case enum converter would otherwise win over the type's attribute.
+    [JsonConverter(typeof(DetectionMethodJsonConverter))]
     public DetectionMethod Method { get; init; } = DetectionMethod.AnomalyMoE;
     public required IReadOnlyList<DataRoot> Data { get; init; }
     public int? Iterations { get; init; }
@@ -54,8 +89,18 @@ public sealed record TrainingRunConfig
     /// <summary>Whether the optimiser steps experts no image of the batch selected; null = the preset's.</summary>
     public UnselectedExpertUpdate? UnselectedExperts { get; init; }
 
+    /// <summary>Which group's easy positions gate each patch-decoder group's map; null = the preset's.</summary>
+    public HardMiningMaskSource? HardMiningMask { get; init; }
+
+    /// <summary>The CLUB estimator's training likelihood; null = the preset's.</summary>
+    public ClubLikelihood? ClubLikelihood { get; init; }
+
     /// <summary>Weights of a DINOv2 encoder (presets with <see cref="EncoderKind.Dinov2"/>).</summary>
     public string? EncoderWeights { get; init; }
+
+    /// <summary>The frozen encoder's number format the run trained with (the trainer records it); null = fp32.</summary>
+    [JsonConverter(typeof(EncoderPrecisionJsonConverter))]
+    public EncoderPrecision? Precision { get; init; }
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -79,52 +124,23 @@ public sealed record TrainingRunConfig
         }
     }
 
-    /// <summary>The preset with this run's overrides applied and validated.</summary>
+    /// <summary>The preset with every switch of <see cref="Switches.RunSwitches"/> applied, reconciled and validated.</summary>
     public TrainingPreset ResolvePreset()
     {
-        var preset = TrainingPresets.Get(Preset);
+        var preset = Switches.RunSwitches.All.Aggregate(TrainingPresets.Get(Preset), (p, s) => s.Apply(p, this));
         var model = preset.Model;
-        if (Levels is { } levels)
-        {
-            var set = ParseLevels(levels);
-            model = model with
-            {
-                PatchExperts = set.Contains('p') ? model.PatchExperts : 0,
-                ComponentExperts = set.Contains('c') ? model.ComponentExperts : 0,
-                GlobalExperts = set.Contains('g') ? model.GlobalExperts : 0,
-            };
-        }
-        var objectives = model.Objectives with
-        {
-            UseEir = UseEir ?? model.Objectives.UseEir,
-            UseEsb = UseEsb ?? model.Objectives.UseEsb,
-        };
         // EIR pairs two experts of the patch level and two of the global level (train.py MIEstimator); without them it is undefined.
-        if (model.PatchExperts < 2 || model.GlobalExperts < 2) objectives = objectives with { UseEir = false };
-        var scope = Routing ?? model.Router.Scope;
+        if (model.PatchExperts < 2 || model.GlobalExperts < 2) model = model with { Objectives = model.Objectives with { UseEir = false } };
+        // Top-k's range depends on the levels kept and the routing scope: an explicit k outside it is an error, the preset's is clamped.
+        var scope = model.Router.Scope;
         int[] levelSizes = [model.PatchExperts, model.GlobalExperts, model.ComponentExperts];
-        int maxTopK = scope == RoutingScope.PerLevel ? levelSizes.Where(n => n > 0).Min() : model.TotalExperts;
-        var topK = Math.Min(TopK ?? model.Router.TopK, maxTopK);
-        model = model with
-        {
-            Objectives = objectives,
-            Router = model.Router with { TopK = Math.Max(1, topK), Scope = scope },
-            Execution = Execution ?? model.Execution,
-        };
+        int maxTopK = levelSizes.All(n => n == 0) ? 1 : scope == RoutingScope.PerLevel ? levelSizes.Where(n => n > 0).Min() : model.TotalExperts;
         if (TopK is { } k && (k < 1 || k > maxTopK))
             throw new AnomalyMoEException(scope == RoutingScope.PerLevel
-                ? $"top-k {k} is outside 1..{maxTopK} (per-level routing picks within each level; the smallest level has {maxTopK} experts)."
-                : $"top-k {k} is outside 1..{maxTopK} (the number of experts in the run).");
-        return (preset with
-        {
-            Model = model,
-            Iterations = Iterations ?? preset.Iterations,
-            WarmupIterations = Iterations is { } n ? Math.Min(preset.WarmupIterations, Math.Max(0, n - 1)) : preset.WarmupIterations,
-            BatchSize = BatchSize ?? preset.BatchSize,
-            LearningRate = LearningRate ?? preset.LearningRate,
-            GradientClipping = Clipping ?? preset.GradientClipping,
-            UnselectedExperts = UnselectedExperts ?? preset.UnselectedExperts,
-        }).Validate();
+                ? $"--topk {k} is outside 1..{maxTopK} (per-level routing picks within each level; the smallest level has {maxTopK} experts)."
+                : $"--topk {k} is outside 1..{maxTopK} (the number of experts in the run).");
+        model = model with { Router = model.Router with { TopK = Math.Max(1, Math.Min(model.Router.TopK, maxTopK)) } };
+        return (preset with { Model = model }).Validate();
     }
 
     /// <summary>The level letters of an ablation string (<c>pcg</c>, <c>p</c>, <c>gc</c>…); a clear error for anything else.</summary>

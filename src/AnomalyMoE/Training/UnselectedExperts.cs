@@ -44,15 +44,4 @@ public static class UnselectedExperts
         }
         return prefixes;
     }
-
-    /// <summary><c>step</c> (the reference) or <c>hold</c>; a clear error otherwise.</summary>
-    public static UnselectedExpertUpdate Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "step" => UnselectedExpertUpdate.Step,
-        "hold" => UnselectedExpertUpdate.Hold,
-        _ => throw new AnomalyMoEException($"Unknown unselected-expert update '{text}'; choose step (the optimiser steps every expert, the reference) or hold (experts no image selected keep their weights and optimiser state)."),
-    };
-
-    /// <summary>The name <see cref="Parse"/> reads.</summary>
-    public static string Name(UnselectedExpertUpdate update) => update == UnselectedExpertUpdate.Hold ? "hold" : "step";
 }

@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using System.CommandLine;
 using AnomalyMoE.Cli.Commands;
 
@@ -26,7 +27,7 @@ public class BenchResNetCommandTests
     public void Bad_batch_size_is_named()
     {
         using var output = new StringWriter();
-        var e = Assert.Throws<ArgumentException>(() => Invoke("resnet --batch 0", output));
+        var e = Assert.Throws<AnomalyMoEException>(() => Invoke("resnet --batch 0", output));
         Assert.Contains("--batch", e.Message);
     }
 }

@@ -1,6 +1,7 @@
-using AnomalyMoE.Cli.Commands;
 using AnomalyMoE.Interactive.Studies;
+using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
+using AnomalyMoE.Training.Switches;
 
 namespace AnomalyMoE.Tests.Interactive;
 
@@ -8,12 +9,18 @@ namespace AnomalyMoE.Tests.Interactive;
 public class StudyVariantTests
 {
     public static TheoryData<StudyVariant> Variants() => new(
-        new StudyVariant("− EIR", UseEir: false),
-        new StudyVariant("− ESB", UseEsb: false),
-        new StudyVariant("patch only", Levels: "p"),
-        new StudyVariant("no patch", Levels: "cg"),
-        new StudyVariant("top-1", TopK: 1),
-        new StudyVariant("two switches", Levels: "pg", TopK: 2, UseEir: true, UseEsb: false));
+        new StudyVariant("− EIR", "eir=off"),
+        new StudyVariant("− ESB", "esb=off"),
+        new StudyVariant("patch only", "levels=p"),
+        new StudyVariant("no patch", "levels=cg"),
+        new StudyVariant("top-1", "topk=1"),
+        new StudyVariant("per-level routing", "routing=per-level"),
+        new StudyVariant("per-level clipping", "clip=per-level"),
+        new StudyVariant("hold unselected", "unselected=hold"),
+        new StudyVariant("sparse", "execution=sparse"),
+        new StudyVariant("own-group mask", "hm-mask=own-group"),
+        new StudyVariant("textbook CLUB", "club=textbook"),
+        new StudyVariant("two switches", "esb=off;topk=2;levels=pg;eir=on"));
 
     static readonly TrainingRunConfig Base = new() { Preset = "cpu-tiny", Data = [new DataRoot("/data/industrial", ["weave"])], Iterations = 12 };
 
@@ -21,10 +28,27 @@ public class StudyVariantTests
     [MemberData(nameof(Variants))]
     public void Grid_point_folder_and_configuration_match_amoe_ablate(StudyVariant variant)
     {
-        var point = Assert.Single(AblateCommand.ParseGrid(variant.GridPoint!));
+        var point = Assert.Single(AblationGrid.Parse(variant.Grid!));
         Assert.Equal(point.Name, variant.FolderName);
-        var ablate = Base with { Levels = point.Levels, TopK = point.TopK, UseEir = point.Eir, UseEsb = point.Esb };
-        Assert.Equal(ablate, variant.Apply(Base));
+        Assert.Equal(point.Apply(Base), variant.Apply(Base));
+        Assert.NotEqual(Base, variant.Apply(Base));
+    }
+
+    [Fact]
+    public void Every_method_switch_can_be_a_variant_and_reaches_the_resolved_preset()
+    {
+        var changed = new[] { "levels=pg", "topk=2", "routing=all-experts", "clip=per-level", "unselected=step", "eir=off", "esb=off",
+            "execution=sparse", "hm-mask=own-group", "club=textbook" };
+        Assert.Equal(RunSwitches.MethodSwitches.Select(s => s.GridKey), changed.Select(c => c[..c.IndexOf('=')]));
+        var baseRun = new TrainingRun(Base, new TrainingSettings());
+        var basePreset = Base.ResolvePreset();
+        foreach (var (grid, runSwitch) in changed.Zip(RunSwitches.MethodSwitches))
+        {
+            var config = new StudyVariant(grid, grid).Apply(Base);
+            var effective = runSwitch.Effective(new TrainingRun(config, new TrainingSettings()), config.ResolvePreset());
+            Assert.Equal(grid[(grid.IndexOf('=') + 1)..], effective);
+            Assert.NotEqual(runSwitch.Effective(baseRun, basePreset), effective);
+        }
     }
 
     [Fact]
@@ -38,7 +62,7 @@ public class StudyVariantTests
     [Fact]
     public void A_preset_variant_with_a_switch_is_refused()
     {
-        var e = Assert.Throws<ArgumentException>(() => new StudyVariant("mixed", TopK: 1, Preset: "cpu-small").Apply(Base));
+        var e = Assert.Throws<AnomalyMoEException>(() => new StudyVariant("mixed", "topk=1", Preset: "cpu-small").Apply(Base));
         Assert.Contains("mixed", e.Message);
     }
 }

@@ -24,7 +24,7 @@ public class TorchRuntimeTests
     [Fact]
     public void Unknown_device_is_named_in_the_error()
     {
-        var e = Assert.Throws<ArgumentException>(() => TorchRuntime.ParseDevice("tpu"));
+        var e = Assert.Throws<AnomalyMoEException>(() => TorchRuntime.ParseDevice("tpu"));
         Assert.Contains("'tpu'", e.Message);
     }
 
@@ -33,6 +33,6 @@ public class TorchRuntimeTests
     {
         if (torch.cuda.is_available()) return;
         Assert.Equal(DeviceType.CPU, TorchRuntime.Resolve(DeviceChoice.Auto).type);
-        Assert.Throws<InvalidOperationException>(() => TorchRuntime.Resolve(DeviceChoice.Cuda));
+        Assert.Throws<AnomalyMoEException>(() => TorchRuntime.Resolve(DeviceChoice.Cuda));
     }
 }

@@ -310,7 +310,7 @@ public class SynthOptionsTests
             "test" => SynthOptions.Tiny with { TestPerCategory = 4 },
             _ => SynthOptions.Tiny with { NormalTestFraction = 0.2 },
         };
-        var error = Assert.Throws<ArgumentException>(options.Validate);
+        var error = Assert.Throws<AnomalyMoEException>(options.Validate);
         Assert.Contains(expected, error.Message.Replace(",", ".", StringComparison.Ordinal));
     }
 
@@ -319,7 +319,7 @@ public class SynthOptionsTests
     {
         Assert.Equal(SyntheticFamilies.Names, SyntheticFamilies.Parse("all"));
         Assert.Equal(["3d", "video"], SyntheticFamilies.Parse("3d, Video"));
-        Assert.Throws<ArgumentException>(() => SyntheticFamilies.Parse("industrial,bogus"));
+        Assert.Throws<AnomalyMoEException>(() => SyntheticFamilies.Parse("industrial,bogus"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using AnomalyMoE.Training.Switches;
 using AnomalyMoE.Model;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -57,12 +58,12 @@ public class GradientClippingTests
     [InlineData("joint", GradientClipScope.Joint)]
     [InlineData(" Per-Level ", GradientClipScope.PerLevel)]
     public void ParseReadsBothNames(string text, GradientClipScope expected) =>
-        Assert.Equal(expected, GradientClipping.Parse(text));
+        Assert.Equal(expected, RunSwitches.Clipping.Parse(text));
 
     [Fact]
     public void ParseNamesTheBadValueAndTheChoices()
     {
-        var e = Assert.Throws<AnomalyMoEException>(() => GradientClipping.Parse("global"));
+        var e = Assert.Throws<AnomalyMoEException>(() => RunSwitches.Clipping.Parse("global"));
         Assert.Contains("'global'", e.Message);
         Assert.Contains("per-level", e.Message);
     }

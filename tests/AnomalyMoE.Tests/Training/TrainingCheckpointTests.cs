@@ -25,6 +25,24 @@ public class TrainingCheckpointTests
     }
 
     [Fact]
+    public void An_empty_section_survives_the_round_trip()
+    {
+        // A run without EIR never steps the estimator's optimiser, so its state is empty; resuming still asks for it.
+        using var dir = new TempDirectory();
+        var path = dir.Combine("ckpt.pth");
+        using (var checkpoint = new TrainingCheckpoint { Iteration = 3 })
+        {
+            checkpoint.Sections["model"] = new() { ["w"] = ones(2) };
+            checkpoint.Sections["estimator_optimizer"] = new();
+            checkpoint.Save(path);
+        }
+        using var back = TrainingCheckpoint.Load(path);
+        Assert.Empty(back.Section("estimator_optimizer"));
+        Assert.Single(back.Section("model"));
+        Assert.DoesNotContain("sections", back.Texts.Keys);
+    }
+
+    [Fact]
     public void A_failed_save_leaves_the_previous_checkpoint_intact()
     {
         using var dir = new TempDirectory();

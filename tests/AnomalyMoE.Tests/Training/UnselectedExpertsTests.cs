@@ -1,3 +1,4 @@
+using AnomalyMoE.Training.Switches;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
 using static TorchSharp.torch;
@@ -27,12 +28,12 @@ public class UnselectedExpertsTests
     [InlineData("step", UnselectedExpertUpdate.Step)]
     [InlineData(" HOLD ", UnselectedExpertUpdate.Hold)]
     public void ParseReadsBothNames(string text, UnselectedExpertUpdate expected) =>
-        Assert.Equal(expected, UnselectedExperts.Parse(text));
+        Assert.Equal(expected, RunSwitches.Unselected.Parse(text));
 
     [Fact]
     public void ParseNamesTheBadValue()
     {
-        var e = Assert.Throws<AnomalyMoEException>(() => UnselectedExperts.Parse("freeze"));
+        var e = Assert.Throws<AnomalyMoEException>(() => RunSwitches.Unselected.Parse("freeze"));
         Assert.Contains("'freeze'", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using System.Security.Cryptography;
 
 namespace AnomalyMoE.Data.Download;
@@ -21,7 +22,7 @@ public sealed record FileChecksum(string Algorithm, string Hex)
         {
             "sha256" => SHA256.Create(),
             "md5" => MD5.Create(),
-            _ => throw new ArgumentException($"Unknown checksum algorithm '{algorithm}': expected sha256 or md5."),
+            _ => throw new AnomalyMoEException($"Unknown checksum algorithm '{algorithm}': expected sha256 or md5."),
         };
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         var buffer = new byte[1 << 20];

@@ -49,10 +49,10 @@ public static class Dinov2Benchmark
     {
         options.Validate();
         if (imageSize <= 0 || imageSize % options.PatchSize != 0)
-            throw new ArgumentException($"--size must be a positive multiple of the patch size {options.PatchSize}, got {imageSize}.");
-        if (batch <= 0) throw new ArgumentException($"--batch must be positive, got {batch}.");
-        if (iterations <= 0) throw new ArgumentException($"--iters must be positive, got {iterations}.");
-        if (warmup < 0) throw new ArgumentException($"warm-up iterations must be 0 or more, got {warmup}.");
+            throw new AnomalyMoEException($"--size must be a positive multiple of the patch size {options.PatchSize}, got {imageSize}.");
+        if (batch <= 0) throw new AnomalyMoEException($"--batch must be positive, got {batch}.");
+        if (iterations <= 0) throw new AnomalyMoEException($"--iters must be positive, got {iterations}.");
+        if (warmup < 0) throw new AnomalyMoEException($"warm-up iterations must be 0 or more, got {warmup}.");
         TorchRuntime.EnsureLoaded();
         device ??= torch.CPU;
 

@@ -1,3 +1,4 @@
+using AnomalyMoE.Runtime;
 using System.CommandLine;
 using System.Text.Json;
 using AnomalyMoE.Cli.Commands;
@@ -32,7 +33,7 @@ public sealed class BenchEncoderCommandTests
     [Fact]
     public void Size_not_a_multiple_of_14_is_rejected_naming_it()
     {
-        var e = Assert.Throws<ArgumentException>(() => Run("encoder", "--model", "tiny", "--size", "100", "--iters", "1"));
+        var e = Assert.Throws<AnomalyMoEException>(() => Run("encoder", "--model", "tiny", "--size", "100", "--iters", "1"));
         Assert.Contains("100", e.Message);
     }
 }

@@ -1,4 +1,5 @@
 using AnomalyMoE.Training;
+using AnomalyMoE.Training.Switches;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Cli.Commands;
 using AnomalyMoE.Runtime;
@@ -56,7 +57,7 @@ public class EngineCommandErrorTests
     [Fact]
     public void GridIsTheCartesianProductOfItsKeys()
     {
-        var points = AblateCommand.ParseGrid("eir=on,off;esb=on,off;levels=pcg,p,c,g,pc,pg;topk=1,2,3");
+        var points = AblationGrid.Parse("eir=on,off;esb=on,off;levels=pcg,p,c,g,pc,pg;topk=1,2,3");
         Assert.Equal(2 * 2 * 6 * 3, points.Count);
         Assert.Equal(points.Count, points.Select(p => p.Name).Distinct().Count());
     }
@@ -64,15 +65,16 @@ public class EngineCommandErrorTests
     [Fact]
     public void GridRoutingKeyNamesEachPointsScope()
     {
-        var points = AblateCommand.ParseGrid("routing=all-experts,per-level;topk=1");
+        var points = AblationGrid.Parse("routing=all-experts,per-level;topk=1");
         Assert.Equal(["topk-1_routing-all-experts", "topk-1_routing-per-level"], points.Select(p => p.Name).ToArray());
-        Assert.Equal([RoutingScope.AllExperts, RoutingScope.PerLevel], points.Select(p => p.Routing!.Value).ToArray());
+        Assert.Equal([RoutingScope.AllExperts, RoutingScope.PerLevel],
+            points.Select(p => p.Apply(new TrainingRunConfig { Preset = "micro", Data = [] }).ResolvePreset().Model.Router.Scope).ToArray());
     }
 
     [Fact]
     public void GridClipKeyNamesEachPointsClippingAndReachesTheRunConfig()
     {
-        var points = AblateCommand.ParseGrid("clip=joint,per-level");
+        var points = AblationGrid.Parse("clip=joint,per-level");
         Assert.Equal(["clip-joint", "clip-per-level"], points.Select(p => p.Name).ToArray());
         var config = points[1].Apply(new TrainingRunConfig { Preset = "micro", Data = [] });
         Assert.Equal(GradientClipScope.PerLevel, config.ResolvePreset().GradientClipping);
@@ -82,7 +84,7 @@ public class EngineCommandErrorTests
     [Fact]
     public void GridUnselectedKeyReachesTheRunConfig()
     {
-        var points = AblateCommand.ParseGrid("unselected=step,hold");
+        var points = AblationGrid.Parse("unselected=step,hold");
         Assert.Equal(["unselected-step", "unselected-hold"], points.Select(p => p.Name).ToArray());
         Assert.Equal([UnselectedExpertUpdate.Step, UnselectedExpertUpdate.Hold],
             points.Select(p => p.Apply(new TrainingRunConfig { Preset = "micro", Data = [] }).ResolvePreset().UnselectedExperts).ToArray());
@@ -111,7 +113,7 @@ public class EngineCommandErrorTests
     [InlineData("eir", "key=value")]
     public void GridErrorsNameTheProblem(string grid, string named)
     {
-        var e = Assert.Throws<AnomalyMoEException>(() => AblateCommand.ParseGrid(grid));
+        var e = Assert.Throws<AnomalyMoEException>(() => AblationGrid.Parse(grid));
         Assert.Contains(named, e.Message);
     }
 }

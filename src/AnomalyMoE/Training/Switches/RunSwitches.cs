@@ -1,0 +1,267 @@
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Model;
+using AnomalyMoE.Objectives;
+using AnomalyMoE.Routing;
+using AnomalyMoE.Runtime;
+using static AnomalyMoE.Training.Switches.SwitchValues;
+
+namespace AnomalyMoE.Training.Switches;
+
+/// <summary>
+/// The switch table: every choice a training run makes, in one place. <c>amoe train</c> and <c>amoe ablate</c> generate
+/// their options from it, <see cref="AblationGrid"/> reads grids with it, <see cref="TrainingRunConfig.ResolvePreset"/>
+/// applies it to the preset, and a resumed run is compared with its checkpoint over its <see cref="RunSwitch.Identity"/> entries.
+/// </summary>
+/// <remarks>
+/// Adding a switch: (1) give <see cref="TrainingRunConfig"/> a nullable property for it (null = the preset's; its
+/// snake_case name is the JSON key); (2) add one entry to <see cref="MethodSwitches"/> below — name, flag, grid key,
+/// JSON key, identity, description, parse/format (<see cref="SwitchValues"/>), get/set on the run, its effective value in the
+/// resolved preset and how it changes the preset (an immutable <c>with</c>); (3) implement what the preset field does.
+/// The CLI options, grid key, notebook variants, config.json, resume check and error messages follow from the entry.
+/// The order of <see cref="MethodSwitches"/> is the order of the parts of an ablation run's folder name.
+/// </remarks>
+public static class RunSwitches
+{
+    static TrainingRun Config(TrainingRun run, Func<TrainingRunConfig, TrainingRunConfig> change) => run with { Config = change(run.Config) };
+
+    static TrainingRun Settings(TrainingRun run, Func<TrainingSettings, TrainingSettings> change) => run with { Settings = change(run.Settings) };
+
+    static TrainingPreset Model(TrainingPreset preset, Func<AnomalyMoEOptions, AnomalyMoEOptions> change) => preset with { Model = change(preset.Model) };
+
+    static TrainingPreset Objectives(TrainingPreset preset, Func<ObjectiveOptions, ObjectiveOptions> change) =>
+        Model(preset, m => m with { Objectives = change(m.Objectives) });
+
+    static readonly (Func<string, RoutingScope> Parse, Func<RoutingScope, string> Format) RoutingNames = Choice(
+        ("all-experts", RoutingScope.AllExperts, "top-k over every expert, the reference"), ("all", RoutingScope.AllExperts, null),
+        ("per-level", RoutingScope.PerLevel, "top-k within each level"), ("level", RoutingScope.PerLevel, null));
+
+    static readonly (Func<string, GradientClipScope> Parse, Func<GradientClipScope, string> Format) ClipNames = Choice(
+        ("joint", GradientClipScope.Joint, "one gradient norm over experts and router, the reference"),
+        ("per-level", GradientClipScope.PerLevel, "one norm per expert level and one for the router"), ("level", GradientClipScope.PerLevel, null));
+
+    static readonly (Func<string, UnselectedExpertUpdate> Parse, Func<UnselectedExpertUpdate, string> Format) UnselectedNames = Choice(
+        ("step", UnselectedExpertUpdate.Step, "the optimiser steps every expert, the reference"),
+        ("hold", UnselectedExpertUpdate.Hold, "experts no image of the batch selected keep their weights and optimiser state"));
+
+    static readonly (Func<string, ExpertExecution> Parse, Func<ExpertExecution, string> Format) ExecutionNames = Choice(
+        ("dense", ExpertExecution.Dense, "every expert runs, the reference"),
+        ("sparse", ExpertExecution.Sparse, "experts no image of the batch selected are skipped"));
+
+    static readonly (Func<string, HardMiningMaskSource> Parse, Func<HardMiningMaskSource, string> Format) MaskSourceNames = Choice(
+        ("last-group", HardMiningMaskSource.LastGroup, "every group's map is gated by the last group's easy positions, as the reference's hooks do"),
+        ("own-group", HardMiningMaskSource.OwnGroup, "each group's map is gated by its own easy positions, as the paper describes"));
+
+    static readonly (Func<string, ClubLikelihood> Parse, Func<ClubLikelihood, string> Format) ClubNames = Choice(
+        ("reference", ClubLikelihood.Reference, "the reference's form without the log-variance term"),
+        ("textbook", ClubLikelihood.Textbook, "the Gaussian log-likelihood of CLUB"));
+
+    static readonly (Func<string, EncoderPrecision> Parse, Func<EncoderPrecision, string> Format) PrecisionNames = Choice(
+        ("fp32", EncoderPrecision.Float32, "float32 throughout"), ("float32", EncoderPrecision.Float32, null),
+        ("bf16", EncoderPrecision.BFloat16, "the frozen encoder in bfloat16, meant for CUDA"), ("bfloat16", EncoderPrecision.BFloat16, null));
+
+    static readonly (Func<string, DeviceChoice> Parse, Func<DeviceChoice, string> Format) DeviceNames = Choice(
+        ("auto", DeviceChoice.Auto, "CUDA when available"), ("cpu", DeviceChoice.Cpu, "the CPU"), ("cuda", DeviceChoice.Cuda, "the GPU"),
+        ("gpu", DeviceChoice.Cuda, null));
+
+    static readonly (Func<string, DetectionMethod> Parse, Func<DetectionMethod, string> Format) MethodNames = Choice(
+        ("anomalymoe", DetectionMethod.AnomalyMoE, "the AnomalyMoE model"), ("patchcore", DetectionMethod.PatchCore, "the kNN baseline"));
+
+    /// <summary>The method name config.json, metrics.json and the CLI share.</summary>
+    public static string MethodName(DetectionMethod method) => MethodNames.Format(method);
+
+    public static DetectionMethod ParseMethod(string text) => Method.Parse(text);
+
+    // ---- The method's switches: ablation grid keys, notebook variants, part of the run's identity. ----
+
+    public static RunSwitch<string?> Levels { get; } = new("levels", "--levels", "levels", "levels", identity: true,
+        "expert levels to keep: any of p (patch), c (component), g (global); default pcg",
+        parse: text => { TrainingRunConfig.ParseLevels(text); return text.ToLowerInvariant(); }, format: v => v!,
+        get: r => r.Config.Levels, set: (r, v) => Config(r, c => c with { Levels = v }),
+        effective: (_, p) => string.Concat(new[] { ('p', p.Model.PatchExperts), ('c', p.Model.ComponentExperts), ('g', p.Model.GlobalExperts) }
+            .Where(l => l.Item2 > 0).Select(l => l.Item1)),
+        apply: (p, v) => v is null ? p : Model(p, m =>
+        {
+            var set = TrainingRunConfig.ParseLevels(v);
+            return m with
+            {
+                PatchExperts = set.Contains('p') ? m.PatchExperts : 0,
+                ComponentExperts = set.Contains('c') ? m.ComponentExperts : 0,
+                GlobalExperts = set.Contains('g') ? m.GlobalExperts : 0,
+            };
+        }));
+
+    public static RunSwitch<int?> TopK { get; } = new("top-k", "--topk", "topk", "top_k", identity: true,
+        "experts each image selects (per level under per-level routing); default: the preset's",
+        parse: text => Integer(1)(text), format: v => Number(v!.Value),
+        get: r => r.Config.TopK, set: (r, v) => Config(r, c => c with { TopK = v }),
+        effective: (_, p) => p.Model.Router.TopK,
+        // The range depends on the levels and the routing scope: TrainingRunConfig.ResolvePreset checks it once all are applied.
+        apply: (p, v) => v is not { } k ? p : Model(p, m => m with { Router = m.Router with { TopK = k } }));
+
+    public static RunSwitch<RoutingScope?> Routing { get; } = new("routing", "--routing", "routing", "routing", identity: true,
+        "all-experts (top-k over every expert, the reference) or per-level (top-k within each level); default: the preset's",
+        parse: text => RoutingNames.Parse(text), format: v => RoutingNames.Format(v!.Value),
+        get: r => r.Config.Routing, set: (r, v) => Config(r, c => c with { Routing = v }),
+        effective: (_, p) => p.Model.Router.Scope,
+        apply: (p, v) => v is not { } s ? p : Model(p, m => m with { Router = m.Router with { Scope = s } }));
+
+    public static RunSwitch<GradientClipScope?> Clipping { get; } = new("gradient clipping", "--clip", "clip", "clipping", identity: true,
+        "joint (one gradient norm over experts and router, the reference) or per-level (one per expert level and one for the router); default: the preset's",
+        parse: text => ClipNames.Parse(text), format: v => ClipNames.Format(v!.Value),
+        get: r => r.Config.Clipping, set: (r, v) => Config(r, c => c with { Clipping = v }),
+        effective: (_, p) => p.GradientClipping,
+        apply: (p, v) => v is { } s ? p with { GradientClipping = s } : p);
+
+    public static RunSwitch<UnselectedExpertUpdate?> Unselected { get; } = new("unselected experts", "--unselected", "unselected", "unselected_experts", identity: true,
+        "step (the optimiser steps every expert, the reference) or hold (experts no image of the batch selected keep their weights and optimiser state); default: the preset's",
+        parse: text => UnselectedNames.Parse(text), format: v => UnselectedNames.Format(v!.Value),
+        get: r => r.Config.UnselectedExperts, set: (r, v) => Config(r, c => c with { UnselectedExperts = v }),
+        effective: (_, p) => p.UnselectedExperts,
+        apply: (p, v) => v is { } u ? p with { UnselectedExperts = u } : p);
+
+    public static RunSwitch<bool?> Eir { get; } = new("EIR", "--eir", "eir", "use_eir", identity: true,
+        "on or off: Expert Information Repulsion in the loss (off when the patch or global level has fewer than two experts); default: the preset's",
+        parse: text => OnOff(text), format: v => OnOff(v!.Value),
+        get: r => r.Config.UseEir, set: (r, v) => Config(r, c => c with { UseEir = v }),
+        effective: (_, p) => p.Model.Objectives.UseEir,
+        apply: (p, v) => v is { } on ? Objectives(p, o => o with { UseEir = on }) : p);
+
+    public static RunSwitch<bool?> Esb { get; } = new("ESB", "--esb", "esb", "use_esb", identity: true,
+        "on or off: Expert Selection Balancing in the loss; default: the preset's",
+        parse: text => OnOff(text), format: v => OnOff(v!.Value),
+        get: r => r.Config.UseEsb, set: (r, v) => Config(r, c => c with { UseEsb = v }),
+        effective: (_, p) => p.Model.Objectives.UseEsb,
+        apply: (p, v) => v is { } on ? Objectives(p, o => o with { UseEsb = on }) : p);
+
+    public static RunSwitch<ExpertExecution?> Execution { get; } = new("execution", "--execution", "execution", "execution", identity: true,
+        "dense (every expert runs, the reference) or sparse (experts no image of the batch selected are skipped); default: the preset's",
+        parse: text => ExecutionNames.Parse(text), format: v => ExecutionNames.Format(v!.Value),
+        get: r => r.Config.Execution, set: (r, v) => Config(r, c => c with { Execution = v }),
+        effective: (_, p) => p.Model.Execution,
+        apply: (p, v) => v is { } x ? Model(p, m => m with { Execution = x }) : p);
+
+    public static RunSwitch<HardMiningMaskSource?> HardMiningMask { get; } = new("hard-mining mask", "--hard-mining-mask", "hm-mask", "hard_mining_mask", identity: true,
+        "last-group (every decoder group gated by the last group's easy positions, the reference) or own-group (each by its own); default: the preset's",
+        parse: text => MaskSourceNames.Parse(text), format: v => MaskSourceNames.Format(v!.Value),
+        get: r => r.Config.HardMiningMask, set: (r, v) => Config(r, c => c with { HardMiningMask = v }),
+        effective: (_, p) => p.Model.Objectives.HardMining.MaskSource,
+        apply: (p, v) => v is { } s ? Objectives(p, o => o with { HardMining = o.HardMining with { MaskSource = s } }) : p);
+
+    public static RunSwitch<ClubLikelihood?> Club { get; } = new("CLUB likelihood", "--club", "club", "club_likelihood", identity: true,
+        "reference (the reference's CLUB training likelihood, without the log-variance term) or textbook (the Gaussian log-likelihood); default: the preset's",
+        parse: text => ClubNames.Parse(text), format: v => ClubNames.Format(v!.Value),
+        get: r => r.Config.ClubLikelihood, set: (r, v) => Config(r, c => c with { ClubLikelihood = v }),
+        effective: (_, p) => p.Model.Objectives.ClubLikelihood,
+        apply: (p, v) => v is { } l ? Objectives(p, o => o with { ClubLikelihood = l }) : p);
+
+    // ---- The run's other fields. ----
+
+    public static RunSwitch<string> Preset { get; } = new("preset", "--preset", null, "preset", identity: true,
+        $"one of {string.Join(", ", TrainingPresets.All.Keys)}",
+        parse: text => TrainingPresets.All.ContainsKey(text) ? text : throw new SwitchValueException($"unknown preset; choose one of {string.Join(", ", TrainingPresets.All.Keys)}."),
+        format: v => v, get: r => r.Config.Preset, set: (r, v) => Config(r, c => c with { Preset = v }), effective: (r, _) => r.Config.Preset);
+
+    public static RunSwitch<DetectionMethod> Method { get; } = new("method", "--method", null, "method", identity: true,
+        "anomalymoe or patchcore",
+        parse: text => MethodNames.Parse(text), format: v => MethodNames.Format(v),
+        get: r => r.Config.Method, set: (r, v) => Config(r, c => c with { Method = v }), effective: (r, _) => r.Config.Method);
+
+    /// <summary>The dataset roots and categories (set by <c>--data</c> and <c>--categories</c> together, which check the folders).</summary>
+    public static RunSwitch<IReadOnlyList<DataRoot>> Data { get; } = new("data", null, null, "data", identity: true,
+        "dataset roots and their categories",
+        parse: _ => throw new SwitchValueException("is set by --data and --categories."),
+        format: v => string.Join("; ", v.Select(d => d.Categories.Count == 0 ? d.Root : $"{d.Root} [{string.Join(", ", d.Categories)}]")),
+        get: r => r.Config.Data, set: (r, v) => Config(r, c => c with { Data = v }), effective: (r, _) => r.Config.Data);
+
+    public static RunSwitch<int> Seed { get; } = new("seed", "--seed", "seed", "seed", identity: true,
+        "random seed (default 42)",
+        parse: text => Integer(int.MinValue)(text), format: Number,
+        get: r => r.Config.Seed, set: (r, v) => Config(r, c => c with { Seed = v }), effective: (r, _) => r.Config.Seed);
+
+    public static RunSwitch<double?> LearningRate { get; } = new("learning rate", "--lr", "lr", "learning_rate", identity: true,
+        "base learning rate of both optimisers (default: the preset's)",
+        parse: text => Positive(text), format: v => Number(v!.Value),
+        get: r => r.Config.LearningRate, set: (r, v) => Config(r, c => c with { LearningRate = v }),
+        effective: (_, p) => p.LearningRate,
+        apply: (p, v) => v is { } lr ? p with { LearningRate = lr } : p);
+
+    public static RunSwitch<int?> BatchSize { get; } = new("batch size", "--batch", "batch", "batch_size", identity: true,
+        "images per iteration (default: the preset's)",
+        parse: text => Integer(1)(text), format: v => Number(v!.Value),
+        get: r => r.Config.BatchSize, set: (r, v) => Config(r, c => c with { BatchSize = v }),
+        effective: (_, p) => p.BatchSize,
+        apply: (p, v) => v is { } b ? p with { BatchSize = b } : p);
+
+    public static RunSwitch<string?> EncoderWeights { get; } = new("encoder weights", "--encoder-weights", null, "encoder_weights", identity: true,
+        "DINOv2 weights file (presets with a DINOv2 encoder, e.g. paper)",
+        parse: text => File.Exists(text) ? Path.GetFullPath(text) : throw new SwitchValueException("no such file."), format: v => v!,
+        get: r => r.Config.EncoderWeights, set: (r, v) => Config(r, c => c with { EncoderWeights = v }), effective: (r, _) => r.Config.EncoderWeights);
+
+    /// <summary>Saved in config.json by the trainer, so a resumed run keeps the encoder's number format.</summary>
+    public static RunSwitch<EncoderPrecision> Precision { get; } = new("precision", "--precision", null, "precision", identity: true,
+        "frozen encoder precision: fp32 or bf16 (bf16 runs the encoder in bfloat16 and hands float32 token maps to the float32 experts; meant for CUDA, also accepted on CPU)",
+        parse: text => PrecisionNames.Parse(text), format: v => PrecisionNames.Format(v),
+        get: r => r.Settings.Precision, set: (r, v) => Settings(r, s => s with { Precision = v }), effective: (r, _) => r.Settings.Precision);
+
+    // ---- How the run executes: a resumed run may change these. ----
+
+    public static RunSwitch<int?> Iterations { get; } = new("iterations", "--iters", null, "iterations", identity: false,
+        "training iterations (default: the preset's); a resumed run may extend or shorten its schedule",
+        parse: text => Integer(1)(text), format: v => Number(v!.Value),
+        get: r => r.Config.Iterations, set: (r, v) => Config(r, c => c with { Iterations = v }),
+        effective: (_, p) => p.Iterations,
+        apply: (p, v) => v is { } n ? p with { Iterations = n, WarmupIterations = Math.Min(p.WarmupIterations, Math.Max(0, n - 1)) } : p);
+
+    public static RunSwitch<int?> CheckpointEvery { get; } = new("checkpoint interval", "--checkpoint-every", null, null, identity: false,
+        "iterations between checkpoints (default: the preset's)",
+        parse: text => Integer(1)(text), format: v => Number(v!.Value),
+        get: r => r.Settings.CheckpointEvery, set: (r, v) => Settings(r, s => s with { CheckpointEvery = v }),
+        effective: (r, p) => r.Settings.CheckpointEvery ?? p.CheckpointEvery);
+
+    public static RunSwitch<int?> StopAfter { get; } = new("stop after", "--stop-after", null, null, identity: false,
+        "stop (with a checkpoint) after this many iterations, keeping the full schedule; continue with --resume",
+        parse: text => Integer(1)(text), format: v => Number(v!.Value),
+        get: r => r.Settings.StopAfter, set: (r, v) => Settings(r, s => s with { StopAfter = v }), effective: (r, _) => r.Settings.StopAfter);
+
+    public static RunSwitch<int> FeatureCache { get; } = new("feature cache", "--feature-cache-mib", null, null, identity: false,
+        "host memory (MiB) for the encoder's token maps of the training images, so later epochs skip the encoder; 0 turns it off",
+        parse: text => Integer(0)(text), format: Number,
+        get: r => r.Settings.FeatureCacheMiB, set: (r, v) => Settings(r, s => s with { FeatureCacheMiB = v }), effective: (r, _) => r.Settings.FeatureCacheMiB);
+
+    public static RunSwitch<DeviceChoice> Device { get; } = new("device", "--device", null, null, identity: false,
+        "auto, cpu or cuda",
+        parse: text => DeviceNames.Parse(text), format: v => DeviceNames.Format(v),
+        get: r => r.Settings.Device, set: (r, v) => Settings(r, s => s with { Device = v }), effective: (r, _) => r.Settings.Device);
+
+    /// <summary>The method's switches, in folder-name order: each has a grid key and a notebook variant.</summary>
+    public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, Club];
+
+    /// <summary>The run's other fields and its execution settings.</summary>
+    public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, EncoderWeights, Precision,
+        Iterations, CheckpointEvery, StopAfter, FeatureCache, Device];
+
+    /// <summary>Every entry; <see cref="TrainingRunConfig.ResolvePreset"/> applies them in this order.</summary>
+    public static IReadOnlyList<RunSwitch> All { get; } = [.. MethodSwitches, .. RunFields];
+
+    /// <summary>The entries an ablation grid may vary, by key.</summary>
+    public static IReadOnlyDictionary<string, RunSwitch> ByGridKey { get; } =
+        All.Where(s => s.GridKey is not null).ToDictionary(s => s.GridKey!, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Refuses to continue <paramref name="saved"/> as <paramref name="given"/> when any identity entry differs once both are
+    /// resolved; the error names each differing switch with the saved and the given value.
+    /// </summary>
+    public static void RequireSameIdentity(TrainingRun saved, TrainingRun given, string source)
+    {
+        var savedPreset = saved.Config.ResolvePreset();
+        var givenPreset = given.Config.ResolvePreset();
+        var differences = All.Where(s => s.Identity)
+            .Select(s => (Switch: s, Saved: s.Effective(saved, savedPreset), Given: s.Effective(given, givenPreset)))
+            .Where(d => d.Saved != d.Given)
+            .Select(d => $"{d.Switch.Spelling}: saved {d.Saved}, given {d.Given}")
+            .ToList();
+        if (differences.Count > 0)
+            throw new AnomalyMoEException($"--resume: the checkpoint '{source}' belongs to another run ({string.Join("; ", differences)}). "
+                + "Resume with the saved values, or train into another --out folder; only --iters, --checkpoint-every, --stop-after, --feature-cache-mib, --device and --quiet may change.");
+    }
+}

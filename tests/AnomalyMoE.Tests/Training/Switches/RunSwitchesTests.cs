@@ -1,0 +1,137 @@
+using System.Text.Json;
+using AnomalyMoE.Tests.Support;
+using AnomalyMoE.Training;
+using AnomalyMoE.Training.Switches;
+
+namespace AnomalyMoE.Tests.Training.Switches;
+
+/// <summary>Every switch of the table reaches config.json, survives a resume, and a resume that changes it is refused naming it.</summary>
+[Collection(EngineCollection.Name)]
+public class RunSwitchesTests(EngineFixture fixture)
+{
+    static (int Code, string Err) Amoe(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = AnomalyMoE.Cli.Cli.Run(args, stdout, stderr);
+        return (code, stderr.ToString());
+    }
+
+    /// <summary>A value of each identity switch that differs from micro's own.</summary>
+    public static TheoryData<string, string> IdentityValues() => new()
+    {
+        { "--levels", "pg" }, { "--topk", "2" }, { "--routing", "all-experts" }, { "--clip", "per-level" }, { "--unselected", "step" },
+        { "--eir", "off" }, { "--esb", "off" }, { "--execution", "sparse" }, { "--hard-mining-mask", "own-group" }, { "--club", "textbook" },
+        { "--lr", "0.001" }, { "--batch", "1" }, { "--seed", "7" },
+    };
+
+    [Fact]
+    public void The_theory_covers_every_flagged_method_switch()
+    {
+        var covered = IdentityValues().Select(row => (string)row[0]).ToHashSet();
+        Assert.All(RunSwitches.MethodSwitches, s => Assert.Contains(s.Flag!, covered));
+    }
+
+    [Theory]
+    [MemberData(nameof(IdentityValues))]
+    public void A_switch_value_reaches_config_json_survives_resume_and_a_changed_value_is_refused(string flag, string value)
+    {
+        var runSwitch = RunSwitches.All.Single(s => s.Flag == flag);
+        var data = fixture.OneCategory[0];
+        var run = new RunDirectory(fixture.NewRunFolder());
+        string[] common = ["train", "--data", data.Root, "--categories", data.Categories[0], "--preset", "micro", "--iters", "2",
+            "--out", run.Root, "--device", "cpu", "--quiet", "--feature-cache-mib", "0"];
+
+        var (code, err) = Amoe([.. common, flag, value, "--stop-after", "1"]);
+        Assert.True(code == 0, err);
+        using (var json = JsonDocument.Parse(File.ReadAllText(run.ConfigPath)))
+            Assert.Equal(value, Text(json.RootElement.GetProperty(runSwitch.JsonKey!)));
+
+        // Resuming without the switch asks for the preset's value: refused, naming the switch, the saved and the given value.
+        (code, err) = Amoe([.. common, "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Contains(flag, err);
+        Assert.Contains($"saved {value}", err);
+        Assert.DoesNotContain("   at ", err);
+
+        (code, err) = Amoe([.. common, flag, value, "--resume"]);
+        Assert.True(code == 0, err);
+        using var checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath);
+        Assert.Equal(2, checkpoint.Iteration);
+        var saved = TrainingRunConfig.FromJson(checkpoint.Texts["config"], run.LastCheckpointPath);
+        Assert.Equal(value, runSwitch.Effective(new TrainingRun(saved, new TrainingSettings()), saved.ResolvePreset()));
+    }
+
+    [Fact]
+    public void A_resume_may_change_the_iterations_and_the_checkpoint_interval()
+    {
+        var data = fixture.OneCategory;
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = new TrainingRunConfig { Preset = "micro", Data = data, Iterations = 2 };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(AnomalyMoE.Runtime.DeviceChoice.Cpu, StopAfter: 1, FeatureCacheMiB: 0));
+        var resumed = AnomalyMoETrainer.Train(run, config with { Iterations = 3 },
+            new TrainingSettings(AnomalyMoE.Runtime.DeviceChoice.Cpu, Resume: true, CheckpointEvery: 1, FeatureCacheMiB: 0));
+        Assert.Equal((1, 3), (resumed.StartIteration, resumed.CompletedIterations));
+    }
+
+    [Fact]
+    public void Config_json_writes_the_method_as_the_command_line_does()
+    {
+        var config = new TrainingRunConfig { Preset = "micro", Data = [], Method = DetectionMethod.PatchCore };
+        using var json = JsonDocument.Parse(config.ToJson());
+        Assert.Equal("patchcore", json.RootElement.GetProperty("method").GetString());
+        Assert.Contains("\"anomalymoe\"", (config with { Method = DetectionMethod.AnomalyMoE }).ToJson());
+        Assert.Equal(DetectionMethod.PatchCore, TrainingRunConfig.FromJson(config.ToJson(), "test").Method);
+        // A config.json written before the method was stored by its CLI name still reads.
+        Assert.Equal(DetectionMethod.AnomalyMoE, TrainingRunConfig.FromJson("""{"preset":"micro","data":[],"method":"anomaly-mo-e"}""", "old").Method);
+    }
+
+    [Fact]
+    public void Every_grid_key_names_a_distinct_switch_and_every_identity_switch_is_saved()
+    {
+        Assert.Equal(RunSwitches.ByGridKey.Count, RunSwitches.All.Count(s => s.GridKey is not null));
+        Assert.All(RunSwitches.All.Where(s => s.Identity), s => Assert.NotNull(s.JsonKey));
+        Assert.Equal(RunSwitches.All.Count, RunSwitches.All.Select(s => s.Spelling).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("--checkpoint-every", "0")]
+    [InlineData("--iters", "0")]
+    [InlineData("--stop-after", "0")]
+    [InlineData("--lr", "-1")]
+    [InlineData("--batch", "two")]
+    [InlineData("--topk", "0")]
+    [InlineData("--seed", "abc")]
+    [InlineData("--precision", "fp8")]
+    [InlineData("--device", "tpu")]
+    [InlineData("--feature-cache-mib", "-1")]
+    [InlineData("--eir", "maybe")]
+    [InlineData("--hard-mining-mask", "middle")]
+    [InlineData("--club", "other")]
+    [InlineData("--method", "knn")]
+    [InlineData("--preset", "gpu-giant")]
+    [InlineData("--encoder-weights", "/no/such/weights.pth")]
+    public void A_bad_value_exits_2_naming_the_option_and_the_value_without_a_stack_trace(string flag, string value)
+    {
+        using var dir = new TempDirectory();
+        foreach (var verb in flag is "--method" or "--stop-after" ? new[] { "train" } : ["train", "ablate"])
+        {
+            string[] args = verb == "train"
+                ? ["train", "--data", dir.Path, flag, value, "--out", dir.Combine("r"), "--quiet"]
+                : ["ablate", "--data", dir.Path, "--grid", "eir=off", flag, value, "--out", dir.Combine("a"), "--quiet"];
+            var (code, err) = Amoe(args);
+            Assert.True(code == 2, $"{verb}: exit {code}: {err}");
+            Assert.Contains(flag, err);
+            Assert.Contains(value, err);
+            Assert.DoesNotContain("   at ", err);
+        }
+    }
+
+    static string Text(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.True => "on",
+        JsonValueKind.False => "off",
+        JsonValueKind.String => element.GetString()!,
+        _ => element.GetRawText(),
+    };
+}
