@@ -131,7 +131,7 @@ public static class AnomalyMoETrainer
 
         using var log = LossLog.Open(run.LossLogPath, LossComponents, keepBefore: start);
         var loader = new ImageBatchLoader(trainRecords, preset.Transform,
-            new BatchLoaderOptions(preset.BatchSize, Shuffle: true, Seed: config.Seed, Endless: true, WithJitter: preset.GlobalViewJitter && preset.Model.GlobalExperts > 0));
+            new BatchLoaderOptions(preset.BatchSize, Shuffle: true, Seed: config.Seed, Endless: true, WithJitter: preset.GlobalView == GlobalExpertView.Jittered && preset.Model.GlobalExperts > 0));
         var workingSet = new Dictionary<int, long>();
         int completed = start;
         bool interrupted = false;
@@ -191,7 +191,7 @@ public static class AnomalyMoETrainer
         EncoderOutput? jitteredTokens = null;
         if (options.GlobalExperts > 0)
         {
-            if (preset.GlobalViewJitter)
+            if (preset.GlobalView == GlobalExpertView.Jittered)
             {
                 var jittered = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
                 jitteredTokens = features.Encoder.Encode(jittered, options.TapLayers);

@@ -11,6 +11,16 @@ using AnomalyMoE.Runtime;
 
 namespace AnomalyMoE.Training;
 
+/// <summary>What the global experts train on.</summary>
+public enum GlobalExpertView
+{
+    /// <summary>The colour-jittered view, with the encoder's token maps of that view as target (reference train.py).</summary>
+    Jittered,
+
+    /// <summary>The plain image, with its cached token maps as target: no encoder pass per iteration once the cache is warm.</summary>
+    Plain,
+}
+
 /// <summary>Which frozen encoder a preset runs on.</summary>
 public enum EncoderKind
 {
@@ -44,8 +54,7 @@ public enum EncoderKind
 /// <param name="UnselectedExperts">Whether the optimiser steps experts no image of the batch selected (reference: it does).</param>
 /// <param name="Scoring">How level maps are made comparable before fusion: min-max over the evaluated set (reference test.py) or
 /// calibrated on each category's normal training images (set-independent, with a decision threshold).</param>
-/// <param name="GlobalViewJitter">Whether the global experts train on the colour-jittered view with its own token maps as
-/// target (reference), or on the plain image with the cached token maps (no encoder pass per iteration).</param>
+/// <param name="GlobalView">What the global experts train on: the colour-jittered view (reference) or the plain image.</param>
 /// <param name="LevelFusion">How calibrated levels combine: their sum or their per-pixel maximum (unused under set min-max).</param>
 public sealed record TrainingPreset(
     string Name,
@@ -67,7 +76,7 @@ public sealed record TrainingPreset(
     UnselectedExpertUpdate UnselectedExperts = UnselectedExpertUpdate.Step,
     ScoringMode Scoring = ScoringMode.SetMinMax,
     LevelFusionRule LevelFusion = LevelFusionRule.Sum,
-    bool GlobalViewJitter = true)
+    GlobalExpertView GlobalView = GlobalExpertView.Jittered)
 {
     public TrainingPreset Validate()
     {
@@ -189,6 +198,6 @@ public static class TrainingPresets
             // that fires (docs/engine.md, Scoring).
             Scoring: ScoringMode.Calibrated, LevelFusion: LevelFusionRule.Max,
             // The plain view's token maps are cached, so after the first epoch no iteration runs the encoder (docs/engine.md, Throughput).
-            GlobalViewJitter: false);
+            GlobalView: GlobalExpertView.Plain);
     }
 }

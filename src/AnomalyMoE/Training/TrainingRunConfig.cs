@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
 using AnomalyMoE.Objectives;
+using AnomalyMoE.Maps;
 using AnomalyMoE.Model;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
@@ -78,6 +79,18 @@ public sealed record TrainingRunConfig
     /// <summary>Where top-k picks: over all experts (the reference) or within each level; null = the preset's.</summary>
     public RoutingScope? Routing { get; init; }
     public bool? UseEir { get; init; }
+
+    /// <summary>Tap groups the patch level is scored on at test time; null = the preset's.</summary>
+    public TestTimeGroups? TestGroups { get; init; }
+
+    /// <summary>Set min-max (the reference) or calibrated scoring; null = the preset's.</summary>
+    public ScoringMode? Scoring { get; init; }
+
+    /// <summary>Sum or max of calibrated levels; null = the preset's.</summary>
+    public LevelFusionRule? LevelFusion { get; init; }
+
+    /// <summary>Whether the global experts train on the jittered view (the reference) or the plain image; null = the preset's.</summary>
+    public GlobalExpertView? GlobalView { get; init; }
     public bool? UseEsb { get; init; }
 
     /// <summary>Dense (every expert runs, the reference) or sparse (experts no image selected are skipped); null = the preset's.</summary>

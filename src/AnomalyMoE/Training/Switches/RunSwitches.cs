@@ -1,4 +1,5 @@
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Maps;
 using AnomalyMoE.Model;
 using AnomalyMoE.Objectives;
 using AnomalyMoE.Routing;
@@ -54,6 +55,22 @@ public static class RunSwitches
     static readonly (Func<string, ClubLikelihood> Parse, Func<ClubLikelihood, string> Format) ClubNames = Choice(
         ("reference", ClubLikelihood.Reference, "the reference's form without the log-variance term"),
         ("textbook", ClubLikelihood.Textbook, "the Gaussian log-likelihood of CLUB"));
+
+    static readonly (Func<string, TestTimeGroups> Parse, Func<TestTimeGroups, string> Format) TestGroupNames = Choice(
+        ("all-taps", TestTimeGroups.AllTaps, "one group over every tap, as the reference's test.py scores"),
+        ("training", TestTimeGroups.TrainingGroups, "the training groups, the last of them compared"));
+
+    static readonly (Func<string, ScoringMode> Parse, Func<ScoringMode, string> Format) ScoringNames = Choice(
+        ("set-minmax", ScoringMode.SetMinMax, "each level min-max normalised over the evaluated set, the reference"),
+        ("calibrated", ScoringMode.Calibrated, "each level standardised by the category's normal training images, with a threshold"));
+
+    static readonly (Func<string, LevelFusionRule> Parse, Func<LevelFusionRule, string> Format) FusionNames = Choice(
+        ("sum", LevelFusionRule.Sum, "the sum of the calibrated levels"),
+        ("max", LevelFusionRule.Max, "the per-pixel maximum of the calibrated levels"));
+
+    static readonly (Func<string, GlobalExpertView> Parse, Func<GlobalExpertView, string> Format) GlobalViewNames = Choice(
+        ("jittered", GlobalExpertView.Jittered, "the colour-jittered view and its own token maps as target, the reference"),
+        ("plain", GlobalExpertView.Plain, "the plain image and its cached token maps"));
 
     static readonly (Func<string, EncoderPrecision> Parse, Func<EncoderPrecision, string> Format) PrecisionNames = Choice(
         ("fp32", EncoderPrecision.Float32, "float32 throughout"), ("float32", EncoderPrecision.Float32, null),
@@ -234,7 +251,36 @@ public static class RunSwitches
         get: r => r.Settings.Device, set: (r, v) => Settings(r, s => s with { Device = v }), effective: (r, _) => r.Settings.Device);
 
     /// <summary>The method's switches, in folder-name order: each has a grid key and a notebook variant.</summary>
-    public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, Club];
+    public static RunSwitch<TestTimeGroups?> TestGroups { get; } = new("test-time groups", "--test-groups", "test-groups", "test_groups", identity: true,
+        "all-taps (one group over every tap, as the reference's test.py) or training (the training groups); default: the preset's",
+        parse: text => TestGroupNames.Parse(text), format: v => TestGroupNames.Format(v!.Value),
+        get: r => r.Config.TestGroups, set: (r, v) => Config(r, c => c with { TestGroups = v }),
+        effective: (_, p) => p.Model.TestGroups,
+        apply: (p, v) => v is { } g ? Model(p, m => m with { TestGroups = g }) : p);
+
+    public static RunSwitch<ScoringMode?> Scoring { get; } = new("scoring", "--scoring", "scoring", "scoring", identity: true,
+        "set-minmax (each level normalised over the evaluated set, the reference) or calibrated (standardised by the category's normal training images, with a threshold); default: the preset's",
+        parse: text => ScoringNames.Parse(text), format: v => ScoringNames.Format(v!.Value),
+        get: r => r.Config.Scoring, set: (r, v) => Config(r, c => c with { Scoring = v }),
+        effective: (_, p) => p.Scoring,
+        apply: (p, v) => v is { } m ? p with { Scoring = m } : p);
+
+    public static RunSwitch<LevelFusionRule?> Fusion { get; } = new("level fusion", "--fusion", "fusion", "level_fusion", identity: true,
+        "sum or max of the calibrated levels (calibrated scoring only); default: the preset's",
+        parse: text => FusionNames.Parse(text), format: v => FusionNames.Format(v!.Value),
+        get: r => r.Config.LevelFusion, set: (r, v) => Config(r, c => c with { LevelFusion = v }),
+        effective: (_, p) => p.LevelFusion,
+        apply: (p, v) => v is { } f ? p with { LevelFusion = f } : p);
+
+    public static RunSwitch<GlobalExpertView?> GlobalView { get; } = new("global view", "--global-view", "global-view", "global_view", identity: true,
+        "jittered (the colour-jittered view, its own token maps as target, the reference) or plain (the plain image with its cached token maps); default: the preset's",
+        parse: text => GlobalViewNames.Parse(text), format: v => GlobalViewNames.Format(v!.Value),
+        get: r => r.Config.GlobalView, set: (r, v) => Config(r, c => c with { GlobalView = v }),
+        effective: (_, p) => p.GlobalView,
+        apply: (p, v) => v is { } view ? p with { GlobalView = view } : p);
+
+    public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, Club,
+        TestGroups, Scoring, Fusion, GlobalView];
 
     /// <summary>The run's other fields and its execution settings.</summary>
     public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, EncoderWeights, Precision,
