@@ -58,10 +58,10 @@ public static class RunSwitches
 
     static readonly (Func<string, TestTimeGroups> Parse, Func<TestTimeGroups, string> Format) TestGroupNames = Choice(
         ("all-taps", TestTimeGroups.AllTaps, "one group over every tap, as the reference's test.py scores"),
-        ("training", TestTimeGroups.TrainingGroups, "the training groups, the last of them compared"));
+        ("training-groups", TestTimeGroups.TrainingGroups, "the training groups, the last of them compared"));
 
     static readonly (Func<string, ScoringMode> Parse, Func<ScoringMode, string> Format) ScoringNames = Choice(
-        ("set-minmax", ScoringMode.SetMinMax, "each level min-max normalised over the evaluated set, the reference"),
+        ("set-min-max", ScoringMode.SetMinMax, "each level min-max normalised over the evaluated set, the reference"),
         ("calibrated", ScoringMode.Calibrated, "each level standardised by the category's normal training images, with a threshold"));
 
     static readonly (Func<string, LevelFusionRule> Parse, Func<LevelFusionRule, string> Format) FusionNames = Choice(
@@ -252,14 +252,14 @@ public static class RunSwitches
 
     /// <summary>The method's switches, in folder-name order: each has a grid key and a notebook variant.</summary>
     public static RunSwitch<TestTimeGroups?> TestGroups { get; } = new("test-time groups", "--test-groups", "test-groups", "test_groups", identity: true,
-        "all-taps (one group over every tap, as the reference's test.py) or training (the training groups); default: the preset's",
+        "all-taps (one group over every tap, as the reference's test.py) or training-groups (the training groups); default: the preset's",
         parse: text => TestGroupNames.Parse(text), format: v => TestGroupNames.Format(v!.Value),
         get: r => r.Config.TestGroups, set: (r, v) => Config(r, c => c with { TestGroups = v }),
         effective: (_, p) => p.Model.TestGroups,
         apply: (p, v) => v is { } g ? Model(p, m => m with { TestGroups = g }) : p);
 
     public static RunSwitch<ScoringMode?> Scoring { get; } = new("scoring", "--scoring", "scoring", "scoring", identity: true,
-        "set-minmax (each level normalised over the evaluated set, the reference) or calibrated (standardised by the category's normal training images, with a threshold); default: the preset's",
+        "set-min-max (each level normalised over the evaluated set, the reference) or calibrated (standardised by the category's normal training images, with a threshold); default: the preset's",
         parse: text => ScoringNames.Parse(text), format: v => ScoringNames.Format(v!.Value),
         get: r => r.Config.Scoring, set: (r, v) => Config(r, c => c with { Scoring = v }),
         effective: (_, p) => p.Scoring,

@@ -22,6 +22,7 @@ public class RunSwitchesTests(EngineFixture fixture)
     {
         { "--levels", "pg" }, { "--topk", "2" }, { "--routing", "all-experts" }, { "--clip", "per-level" }, { "--unselected", "step" },
         { "--eir", "off" }, { "--esb", "off" }, { "--execution", "sparse" }, { "--hard-mining-mask", "own-group" }, { "--club", "textbook" },
+        { "--test-groups", "training-groups" }, { "--scoring", "set-min-max" }, { "--fusion", "sum" }, { "--global-view", "jittered" },
         { "--lr", "0.001" }, { "--batch", "1" }, { "--seed", "7" },
     };
 
@@ -108,6 +109,8 @@ public class RunSwitchesTests(EngineFixture fixture)
     [InlineData("--eir", "maybe")]
     [InlineData("--hard-mining-mask", "middle")]
     [InlineData("--club", "other")]
+    [InlineData("--scoring", "zscore")]
+    [InlineData("--global-view", "blurred")]
     [InlineData("--method", "knn")]
     [InlineData("--preset", "gpu-giant")]
     [InlineData("--encoder-weights", "/no/such/weights.pth")]
