@@ -31,6 +31,85 @@ public static partial class NotebookRunner
 
     public static InteractiveDocument Parse(string path) => Notebook.Parse(File.ReadAllText(path), new KernelInfoCollection { new("csharp", aliases: ["c#", "C#"]) });
 
+    /// <summary>
+    /// Runs the notebook out of process in a real .NET Interactive kernel — dotnet-repl, pinned in
+    /// <c>.config/dotnet-tools.json</c> — exactly as a user's front end loads it (the <c>#r "nuget: …"</c> line included),
+    /// with <paramref name="environment"/> set for the kernel, and reads every cell's outputs back from the executed notebook.
+    /// </summary>
+    public static async Task<IReadOnlyList<CellRun>> RunInRealKernelAsync(string path, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
+    {
+        var outputPath = Path.Combine(Path.GetTempPath(), "amoe-tests", $"{Path.GetFileNameWithoutExtension(path)}-{Guid.NewGuid():N}.ipynb");
+        Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
+        var start = new ProcessStartInfo("dotnet", ["tool", "run", "dotnet-repl", "--", "--run", path, "--exit-after-run",
+            "--output-format", "ipynb", "--output-path", outputPath])
+        { WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet-repl did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using (var cancel = new CancellationTokenSource(timeout))
+        {
+            try
+            {
+                await process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{Path.GetFileName(path)} did not finish in dotnet-repl within {timeout.TotalMinutes:0} min.");
+            }
+        }
+        var log = await stdout + await stderr;
+        if (!File.Exists(outputPath))
+            throw new InvalidOperationException($"dotnet-repl wrote no executed notebook for {Path.GetFileName(path)} (exit {process.ExitCode}): {log}");
+        try
+        {
+            var document = Parse(outputPath);
+            var runs = new List<CellRun>();
+            int index = 0;
+            foreach (var element in document.Elements)
+            {
+                index++;
+                if (element.KernelName is not ("csharp" or "C#" or "c#")) continue;
+                var outputs = new List<FormattedValue>();
+                string? error = null;
+                foreach (var output in element.Outputs)
+                {
+                    switch (output)
+                    {
+                        case ErrorElement e: error ??= $"{e.ErrorName}: {e.ErrorValue}"; break;
+                        case DisplayElement d: outputs.AddRange(d.Data.Select(kv => new FormattedValue(kv.Key, Text(kv.Value)))); break;
+                        case ReturnValueElement r: outputs.AddRange(r.Data.Select(kv => new FormattedValue(kv.Key, Text(kv.Value)))); break;
+                        case TextElement t when t.Name == "stderr" && t.Text.Contains("Exception", StringComparison.Ordinal): error ??= t.Text; break;
+                        case TextElement t: outputs.Add(new FormattedValue("text/plain", t.Text)); break;
+                    }
+                }
+                runs.Add(new CellRun(index, element.Contents, outputs, error, 0));
+                Dump(path, index, outputs);
+            }
+            if (process.ExitCode != 0 && runs.All(r => r.Error is null))
+                runs.Add(new CellRun(index + 1, "(dotnet-repl)", [], $"dotnet-repl exited with {process.ExitCode}: {log}", 0));
+            if (runs.Count > 0) runs[^1] = runs[^1] with { Seconds = clock.Elapsed.TotalSeconds };
+            return runs;
+        }
+        finally
+        {
+            File.Delete(outputPath);
+        }
+    }
+
+    // An executed notebook's output data is a string or, as Jupyter stores it, a list of lines.
+    static string Text(object? value) => value switch
+    {
+        null => "",
+        string text => text,
+        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Array } lines => string.Concat(lines.EnumerateArray().Select(l => l.GetString())),
+        System.Text.Json.JsonElement element => element.ValueKind == System.Text.Json.JsonValueKind.String ? element.GetString() ?? "" : element.GetRawText(),
+        System.Collections.IEnumerable lines => string.Concat(lines.Cast<object?>().Select(l => l?.ToString())),
+        _ => value.ToString() ?? "",
+    };
+
     /// <summary>Runs every C# code cell; stops at the first failing cell.</summary>
     public static async Task<IReadOnlyList<CellRun>> RunAsync(string path, TimeSpan? cellTimeout = null)
     {
