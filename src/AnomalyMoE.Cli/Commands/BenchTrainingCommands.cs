@@ -97,5 +97,38 @@ public static class BenchTrainingCommands
         ["rss_growth_mib_per_100_iterations"] = r.GrowthPer100Iterations is { } growth ? Mib(growth) : null,
     };
 
+    /// <summary><c>amoe bench profile</c>: milliseconds per training iteration by phase, for the whole model and each expert level alone.</summary>
+    public static Command CreateProfile()
+    {
+        var preset = new Option<string>("--preset") { Description = $"one of {string.Join(", ", TrainingPresets.All.Keys)}", DefaultValueFactory = _ => "cpu-tiny" };
+        var iters = new Option<int>("--iters") { Description = "timed iterations per variant", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed iterations first (they fill the encoder's cache)", DefaultValueFactory = _ => 12 };
+        var batch = new Option<int?>("--batch") { Description = "images per iteration (default: the preset's)" };
+        var levels = new Option<string>("--levels")
+        {
+            Description = "comma-separated level sets to profile, each as the train command's --levels (p, c, g)", DefaultValueFactory = _ => "pcg,p,c,g",
+        };
+        var device = CommandSupport.DeviceOption();
+        var command = new Command("profile", "Milliseconds per training iteration by phase (data, encoder, masks, forward, loss, backward, clip, optimiser, estimator) for the whole model and each level alone.")
+        {
+            preset, iters, warmup, batch, levels, device,
+        };
+        command.SetAction(parse =>
+        {
+            var variants = parse.GetRequiredValue(levels).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var rows = TrainingBenchmark.Profile(TrainingPresets.Get(parse.GetRequiredValue(preset)), parse.GetValue(iters), parse.GetValue(warmup),
+                parse.GetValue(batch), TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), variants);
+            var json = rows.Select(r => new Dictionary<string, object?>
+            {
+                ["levels"] = r.Levels, ["batch"] = r.BatchSize, ["iterations"] = r.Iterations, ["cores"] = Environment.ProcessorCount,
+                ["ms_per_iteration"] = r.MillisecondsPerIteration, ["images_per_second"] = r.ImagesPerSecond,
+                ["phases_ms"] = r.Phases.ToDictionary(p => p.Phase, p => (object?)p.MillisecondsPerIteration),
+            });
+            parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        });
+        return command;
+    }
+
     static double Mib(double bytes) => bytes / 1048576.0;
 }

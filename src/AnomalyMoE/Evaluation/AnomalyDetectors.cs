@@ -179,7 +179,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     var componentMasks = o.ComponentExperts > 0 ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3]) : null;
                     // Colour jitter is a training augmentation: at test time the global experts see the image itself (as in
                     // EfficientAD, whose autoencoder–student pair they are); a random view would add noise to every score.
-                    var globalView = o.GlobalExperts > 0 ? AnomalyMoETrainer.GlobalView(images, preset) : null;
+                    var globalView = o.GlobalExperts > 0 && o.Global.Input == GlobalExpertInput.Image ? AnomalyMoETrainer.GlobalView(images, preset) : null;
                     using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens, TestTime = true });
                     using var levels = model.LevelMaps(output, images.shape[2], images.shape[3]);
                     if (levels.Patch is { } p) patch.Add(p.cpu().DetachFromDisposeScope());

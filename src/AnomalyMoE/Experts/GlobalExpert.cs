@@ -17,13 +17,19 @@ namespace AnomalyMoE.Experts;
 /// reference's 392 px, so the two outputs always have the same shape; a number fixes it as the reference does (28).
 /// </param>
 /// <param name="Dropout">Dropout after each decoder stage of the autoencoder (reference 0.2; active in training mode only).</param>
+/// <param name="TokenMap">When set, the global experts are <see cref="TokenGlobalExpert"/>s over the encoder's token map instead
+/// of the reference's image-space networks (a cpu-preset departure; the image widths are then unused).</param>
 public sealed record GlobalExpertOptions(
     int EmbedDim,
     int[] AutoencoderWidths,
     int[] StudentWidths,
     int? OutputSize = null,
-    double Dropout = 0.2)
+    double Dropout = 0.2,
+    TokenGlobalExpertOptions? TokenMap = null)
 {
+    /// <summary>What the global experts read: the image (reference) or the encoder's token map.</summary>
+    public GlobalExpertInput Input => TokenMap is null ? GlobalExpertInput.Image : GlobalExpertInput.Tokens;
+
     /// <summary>The paper's configuration: D = 768, autoencoder 32/64/128, student 256/512.</summary>
     public static GlobalExpertOptions Paper { get; } = new(768, [32, 64, 128], [256, 512]);
 
@@ -42,8 +48,19 @@ public sealed record GlobalExpertOptions(
             throw new ArgumentException($"StudentWidths must be two positive widths; got [{string.Join(", ", StudentWidths ?? [])}].", nameof(StudentWidths));
         if (OutputSize is <= 0) throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "OutputSize must be positive when given.");
         if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        TokenMap?.Validate();
         return this;
     }
+}
+
+/// <summary>What the global experts read.</summary>
+public enum GlobalExpertInput
+{
+    /// <summary>The image view, through a convolutional autoencoder and student (reference).</summary>
+    Image,
+
+    /// <summary>The encoder's token map, through <see cref="TokenGlobalExpert"/>.</summary>
+    Tokens,
 }
 
 /// <summary>
@@ -181,6 +198,10 @@ public sealed class GlobalExpert : Module<Tensor, (Tensor Autoencoder, Tensor St
 
     /// <summary>The expert's feature for EIR: the spatial mean of the student map, <c>[B,D]</c> (reference <c>features</c>).</summary>
     public static Tensor Feature(Tensor studentOut) => studentOut.mean([2, 3]);
+
+    /// <summary>A global expert of the kind the options name: the reference's image networks or the token-map expert.</summary>
+    public static Module<Tensor, (Tensor Autoencoder, Tensor Student)> Create(GlobalExpertOptions options) =>
+        options.TokenMap is { } tokens ? new TokenGlobalExpert(options.EmbedDim, tokens) : new GlobalExpert(options);
 }
 
 /// <summary>

@@ -10,6 +10,7 @@ using AnomalyMoE.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace AnomalyMoE.Model;
 
@@ -36,7 +37,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
     // Field names are the state-dict prefixes of the reference model.
     readonly DinoVisionTransformer? encoder;
     readonly ModuleList<PatchExpert> patch_experts;
-    readonly ModuleList<GlobalExpert> global_experts;
+    readonly ModuleList<Module<Tensor, (Tensor Autoencoder, Tensor Student)>> global_experts;
     readonly ModuleList<ComponentExpert> component_experts;
     readonly TopKRouter gating_network;
     readonly IFeatureEncoder? featureEncoder;
@@ -48,7 +49,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
     public IFeatureEncoder? FeatureEncoder => featureEncoder;
 
     public IReadOnlyList<PatchExpert> PatchExperts => patch_experts.ToList();
-    public IReadOnlyList<GlobalExpert> GlobalExperts => global_experts.ToList();
+    public IReadOnlyList<Module<Tensor, (Tensor Autoencoder, Tensor Student)>> GlobalExperts => global_experts.ToList();
     public IReadOnlyList<ComponentExpert> ComponentExperts => component_experts.ToList();
     public TopKRouter Router => gating_network;
 
@@ -68,7 +69,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         this.featureEncoder = featureEncoder;
         encoder = (featureEncoder as Dinov2Encoder)?.Model;
         patch_experts = new ModuleList<PatchExpert>(Enumerable.Range(0, options.PatchExperts).Select(_ => new PatchExpert(options.Patch)).ToArray());
-        global_experts = new ModuleList<GlobalExpert>(Enumerable.Range(0, options.GlobalExperts).Select(_ => new GlobalExpert(options.Global)).ToArray());
+        global_experts = new ModuleList<Module<Tensor, (Tensor Autoencoder, Tensor Student)>>(Enumerable.Range(0, options.GlobalExperts).Select(_ => GlobalExpert.Create(options.Global)).ToArray());
         component_experts = new ModuleList<ComponentExpert>(Enumerable.Range(0, options.ComponentExperts).Select(_ => new ComponentExpert(options.Component)).ToArray());
         gating_network = new TopKRouter(options.EmbedDim, options.TotalExperts, options.Router, [options.PatchExperts, options.GlobalExperts, options.ComponentExperts]);
         RegisterComponents();
@@ -209,24 +210,30 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 }
             }
 
-            // Global level: both nets see the jittered view; the encoder's maps of that view are their loss target.
+            // Global level: both nets see the jittered view; the encoder's maps of that view are their loss target. The
+            // token-map experts read that target map itself (the plain view's maps when no jittered view is given).
             var global = new GlobalExpertResult?[o.GlobalExperts];
             Tensor[]? jitteredMaps = null;
             if (o.GlobalExperts > 0)
             {
-                var jittered = input.JitteredImage
-                    ?? throw new ArgumentException("The model has global experts, so the input needs the jittered image (JitteredImage).", nameof(input));
-                for (int i = 0; i < o.GlobalExperts; i++)
-                {
-                    if (!Runs(o.GlobalOffset + i)) continue;
-                    var (ae, student) = global_experts[i].forward(jittered);
-                    global[i] = new GlobalExpertResult(Keep(ae), Keep(student));
-                }
-                var jitteredView = input.JitteredTokens ?? (featureEncoder is null ? null : ownedJitteredTokens = Encode(jittered, "JitteredImage"));
+                bool onTokens = o.Global.Input == GlobalExpertInput.Tokens;
+                var jittered = input.JitteredImage;
+                if (jittered is null && !onTokens)
+                    throw new ArgumentException("The model has global experts, so the input needs the jittered image (JitteredImage).", nameof(input));
+                var jitteredView = input.JitteredTokens
+                    ?? (featureEncoder is null || jittered is null ? null : ownedJitteredTokens = Encode(jittered, "JitteredImage"));
                 if (jitteredView is not null)
                 {
                     CheckTokens(jitteredView, "jittered image");
                     jitteredMaps = encoderGroups.Select(g => Keep(GroupMap(jitteredView, g, prefix, gridH, gridW))).ToArray();
+                }
+                // The token experts always read the training groups' last map, so test-time groups do not change their input.
+                var globalInput = onTokens ? Keep(GroupMap(jitteredView ?? view, o.EncoderGroups[^1], prefix, gridH, gridW)) : jittered!;
+                for (int i = 0; i < o.GlobalExperts; i++)
+                {
+                    if (!Runs(o.GlobalOffset + i)) continue;
+                    var (ae, student) = global_experts[i].forward(globalInput);
+                    global[i] = new GlobalExpertResult(Keep(ae), Keep(student));
                 }
             }
 

@@ -29,6 +29,8 @@ public enum ExpertExecution
 /// <param name="UseEir">Whether Expert Information Repulsion is part of the loss (and its estimator trained).</param>
 /// <param name="EirWeight">λ of EIR (1e-4).</param>
 /// <param name="ClubLikelihood">The CLUB estimator's training likelihood (reference form by default).</param>
+/// <param name="EstimatorFeatures">What the CLUB estimators' step reads: a second forward after the main step (reference) or the
+/// main forward's features.</param>
 public sealed record ObjectiveOptions(
     HardMiningOptions HardMining,
     ReconstructionScales Scales,
@@ -37,7 +39,8 @@ public sealed record ObjectiveOptions(
     double CapacityFactor = 4.0,
     bool UseEir = true,
     double EirWeight = 1e-4,
-    ClubLikelihood ClubLikelihood = ClubLikelihood.Reference)
+    ClubLikelihood ClubLikelihood = ClubLikelihood.Reference,
+    EstimatorFeatures EstimatorFeatures = EstimatorFeatures.AfterStep)
 {
     public static ObjectiveOptions Paper { get; } = new(HardMiningOptions.Paper, ReconstructionScales.Paper);
 
@@ -49,8 +52,19 @@ public sealed record ObjectiveOptions(
         if (!(CapacityFactor > 0)) throw new ArgumentOutOfRangeException(nameof(CapacityFactor), CapacityFactor, "CapacityFactor must be positive.");
         if (EirWeight < 0) throw new ArgumentOutOfRangeException(nameof(EirWeight), EirWeight, "EirWeight must not be negative.");
         if (!Enum.IsDefined(ClubLikelihood)) throw new ArgumentOutOfRangeException(nameof(ClubLikelihood), ClubLikelihood, "Unknown CLUB likelihood.");
+        if (!Enum.IsDefined(EstimatorFeatures)) throw new ArgumentOutOfRangeException(nameof(EstimatorFeatures), EstimatorFeatures, "Unknown estimator features.");
         return this;
     }
+}
+
+/// <summary>Which expert features the CLUB estimators train on in their alternating step.</summary>
+public enum EstimatorFeatures
+{
+    /// <summary>A gradient-free forward pass after the main step, with the updated experts (reference train.py).</summary>
+    AfterStep,
+
+    /// <summary>The main forward's features, detached: one forward pass per iteration instead of two.</summary>
+    MainForward,
 }
 
 /// <summary>Which tap groups the patch level is scored on at test time.</summary>

@@ -10,14 +10,22 @@ namespace AnomalyMoE.Objectives;
 /// <param name="Percentile">p: positions whose distance is below the batch's top (1 − p) fraction count as easy (reference 0.9).</param>
 /// <param name="EasyGradientFactor">Multiplier of the gradient reaching the decoder map at easy positions (reference 0.1; 1 disables hard mining).</param>
 /// <param name="MaskSource">Which group's easy positions gate each group's map (reference: <see cref="HardMiningMaskSource.LastGroup"/>).</param>
-public sealed record HardMiningOptions(double Percentile = 0.9, double EasyGradientFactor = 0.1, HardMiningMaskSource MaskSource = HardMiningMaskSource.LastGroup)
+/// <param name="RampIterations">Iterations over which p rises linearly from 0 to <see cref="Percentile"/>, as Dinomaly schedules it
+/// (0: p from the first iteration, the reference). Early on every position is hard, so the decoders first learn the whole map.</param>
+public sealed record HardMiningOptions(double Percentile = 0.9, double EasyGradientFactor = 0.1, HardMiningMaskSource MaskSource = HardMiningMaskSource.LastGroup,
+    int RampIterations = 0)
 {
     public static HardMiningOptions Paper { get; } = new();
+
+    /// <summary>The options at a 0-based training iteration: <see cref="Percentile"/> scaled by the ramp's progress.</summary>
+    public HardMiningOptions At(int iteration) =>
+        RampIterations <= 0 || iteration >= RampIterations ? this : this with { Percentile = Percentile * iteration / RampIterations };
 
     public HardMiningOptions Validate()
     {
         if (Percentile is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Percentile), Percentile, "Hard-mining Percentile must be in [0, 1).");
         if (EasyGradientFactor is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(EasyGradientFactor), EasyGradientFactor, "EasyGradientFactor must be in [0, 1].");
+        if (RampIterations < 0) throw new ArgumentOutOfRangeException(nameof(RampIterations), RampIterations, "The hard-mining ramp must not be negative.");
         return this;
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Experts;
 using AnomalyMoE.Model;
 using AnomalyMoE.Objectives;
 using AnomalyMoE.Runtime;
@@ -51,7 +52,7 @@ public static class AnomalyMoETrainer
     public const double GradientClip = 0.1;
 
     public static TrainingResult Train(RunDirectory run, TrainingRunConfig config, TrainingSettings settings,
-        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default, IterationProfile? profile = null)
     {
         TorchRuntime.EnsureLoaded();
         if (config.Method != DetectionMethod.AnomalyMoE)
@@ -151,9 +152,12 @@ public static class AnomalyMoETrainer
                     interrupted = true;
                     break;
                 }
+                profile?.Start();
                 if (!batches.MoveNext()) throw new InvalidOperationException("The endless training loader ended.");
                 using var batch = batches.Current;
-                var values = Iteration(it, batch, config.Seed, preset, model, eir, features, masks, optimizer, estimatorOptimizer, schedule, device);
+                profile?.Lap("data");
+                var values = Iteration(it, batch, config.Seed, preset, model, eir, features, masks, optimizer, estimatorOptimizer, schedule, device, profile);
+                profile?.EndIteration();
                 log.Append(it, values["lr"], values);
                 completed = it + 1;
                 if (completed == 100 || completed == 1000) workingSet[completed] = Environment.WorkingSet;
@@ -176,43 +180,48 @@ public static class AnomalyMoETrainer
     /// </summary>
     public static Dictionary<string, double> Iteration(int iteration, ImageBatch batch, int seed, TrainingPreset preset, AnomalyMoEModel model,
         ExpertInformationRepulsion eir, EncoderFeatureCache features, ComponentMaskSet? masks, StableAdamW optimizer, Adam estimatorOptimizer,
-        WarmCosineSchedule schedule, Device device)
+        WarmCosineSchedule schedule, Device device, IterationProfile? profile = null)
     {
         var options = preset.Model;
         manual_seed(IterationSeed(seed, iteration, 0));
         var random = new Random((int)(IterationSeed(seed, iteration, 1) & 0x7FFFFFFF));
         using var scope = NewDisposeScope();
         var images = batch.Images.to(device);
+        profile?.Start();
         using var tokens = features.Encode(batch.Records, images);
         // The global experts' view: the colour-jittered image and its own token maps as their target (reference), or the
         // plain image, whose token maps are the cached ones — no encoder pass once the cache is warm. Without global
         // experts no view is needed.
         Tensor? globalView = null;
         EncoderOutput? jitteredTokens = null;
+        bool imageGlobal = options.GlobalExperts > 0 && options.Global.Input == GlobalExpertInput.Image;
         if (options.GlobalExperts > 0)
         {
             if (preset.GlobalView == GlobalExpertView.Jittered)
             {
                 var jittered = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
                 jitteredTokens = features.Encoder.Encode(jittered, options.TapLayers);
-                globalView = GlobalView(jittered, preset);
+                if (imageGlobal) globalView = GlobalView(jittered, preset);
             }
-            else
+            else if (imageGlobal)
             {
                 globalView = GlobalView(images, preset);
             }
         }
         using var ownedJitteredTokens = jitteredTokens;
+        profile?.Lap("encoder");
         var componentMasks = options.ComponentExperts > 0 && masks is not null
             ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3])
             : null;
+        profile?.Lap("component masks");
         var input = new AnomalyMoEInput(images, globalView, componentMasks)
         {
             ImageTokens = tokens,
             JitteredTokens = jitteredTokens ?? (options.GlobalExperts > 0 ? tokens : null),
         };
 
-        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping, preset.UnselectedExperts);
+        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping, preset.UnselectedExperts, profile,
+            options.Objectives.HardMining.At(iteration));
         if (componentMasks is not null)
             foreach (var m in componentMasks) m.Dispose();
         return values;
@@ -225,19 +234,27 @@ public static class AnomalyMoETrainer
     /// </summary>
     public static Dictionary<string, double> Step(AnomalyMoEModel model, ExpertInformationRepulsion eir, AnomalyMoEInput input,
         StableAdamW optimizer, Adam estimatorOptimizer, double learningRate, Random random, GradientClipScope clipScope = GradientClipScope.Joint,
-        UnselectedExpertUpdate unselected = UnselectedExpertUpdate.Step)
+        UnselectedExpertUpdate unselected = UnselectedExpertUpdate.Step, IterationProfile? profile = null, HardMiningOptions? hardMining = null)
     {
         var options = model.Options;
+        if (hardMining is not null) options = options with { Objectives = options.Objectives with { HardMining = hardMining } };
+        bool reuseFeatures = options.Objectives.EstimatorFeatures == EstimatorFeatures.MainForward;
+        (Tensor[] Patch, Tensor[] Global)? mainFeatures = null;
         optimizer.LearningRate = learningRate;
         model.train();
         eir.eval();
         optimizer.ZeroGrad();
         var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["lr"] = learningRate };
+        profile?.Start();
         using (var output = model.forward(input))
-        using (var terms = AnomalyMoELoss.Compute(output, options, options.Objectives.UseEir ? eir : null, random))
         {
+            profile?.Lap("forward");
+            using var terms = AnomalyMoELoss.Compute(output, options, options.Objectives.UseEir ? eir : null, random);
+            profile?.Lap("loss");
             terms.Total.backward();
+            profile?.Lap("backward");
             GradientClipping.Clip(model, clipScope, GradientClip);
+            profile?.Lap("clip");
             optimizer.Step(unselected == UnselectedExpertUpdate.Hold ? UnselectedExperts.Prefixes(output.Routing.Mask, options) : null);
             values["total"] = terms.Total.item<float>();
             values["reconstruction"] = terms.Reconstruction.item<float>();
@@ -246,16 +263,26 @@ public static class AnomalyMoETrainer
             values["component"] = terms.Component.item<float>();
             if (terms.Esb is { } esb) values["esb"] = esb.item<float>();
             if (terms.Eir is { } eirValue) values["eir"] = eirValue.item<float>();
+            if (options.Objectives.UseEir && reuseFeatures)
+            {
+                var (patchFeatures, globalFeatures) = AnomalyMoELoss.ExpertFeatures(output);
+                mainFeatures = (patchFeatures.Select(f => f.detach().clone()).ToArray(), globalFeatures.Select(f => f.detach().clone()).ToArray());
+            }
+            profile?.Lap("optimiser");
         }
 
         if (options.Objectives.UseEir)
         {
             eir.train();
             estimatorOptimizer.ZeroGrad();
-            AnomalyMoEOutput again;
-            using (no_grad()) again = model.forward(input);
+            AnomalyMoEOutput? again = null;
+            if (mainFeatures is null)
+                using (no_grad()) again = model.forward(input);
+            profile?.Lap("estimator forward");
             using (again)
-            using (var estimatorLoss = AnomalyMoELoss.EstimatorLoss(again, eir, random))
+            using (var estimatorLoss = again is not null
+                ? AnomalyMoELoss.EstimatorLoss(again, eir, random)
+                : eir.EstimatorLoss(mainFeatures!.Value.Patch, mainFeatures.Value.Global, random))
             {
                 // No level ran two experts (one level of patch or global experts, or sparse execution that skipped the
                 // rest): there is no pair to estimate, so the estimators keep their weights and the log leaves the term empty.
@@ -267,6 +294,9 @@ public static class AnomalyMoETrainer
                     values["estimator"] = estimatorLoss.item<float>();
                 }
             }
+            profile?.Lap("estimator step");
+            if (mainFeatures is { } held)
+                foreach (var f in held.Patch.Concat(held.Global)) f.Dispose();
         }
         return values;
     }

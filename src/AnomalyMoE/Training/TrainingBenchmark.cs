@@ -34,6 +34,10 @@ public sealed record TrainBenchmarkResult(string Preset, int Iterations, int Bat
             : null;
 }
 
+/// <summary>One variant of <see cref="TrainingBenchmark.Profile"/>: milliseconds per iteration of each phase, their sum and images/s.</summary>
+public sealed record ProfileRow(string Levels, int BatchSize, int Iterations, IReadOnlyList<(string Phase, double MillisecondsPerIteration)> Phases,
+    double MillisecondsPerIteration, double ImagesPerSecond);
+
 /// <summary>Speed measurements behind <c>amoe bench step</c> and <c>amoe bench train</c>.</summary>
 public static class TrainingBenchmark
 {
@@ -116,6 +120,54 @@ public static class TrainingBenchmark
             var resolved = config.ResolvePreset();
             return new TrainBenchmarkResult(preset.Name, result.CompletedIterations, resolved.BatchSize, result.ImagesPerSecond,
                 resolved.BatchSize / Math.Max(result.ImagesPerSecond, 1e-9), result.PeakWorkingSetBytes, result.WorkingSetAt, precision);
+        }
+        finally
+        {
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>
+    /// Profiles a preset's training iteration by phase (<see cref="IterationProfile"/>): the whole model, then each expert
+    /// level alone (the <c>levels</c> switch), so a level's forward and backward cost is its own row. Each variant trains
+    /// <paramref name="warmup"/> + <paramref name="iterations"/> iterations on a small synthetic set with enough images that
+    /// the warm-up fills the encoder's cache; only the later iterations are timed.
+    /// </summary>
+    public static IReadOnlyList<ProfileRow> Profile(TrainingPreset preset, int iterations, int warmup, int? batchSize = null,
+        DeviceChoice device = DeviceChoice.Auto, IReadOnlyList<string>? variants = null)
+    {
+        if (iterations < 1) throw new AnomalyMoEException($"--iters must be at least 1, got {iterations}.");
+        if (warmup < 0) throw new AnomalyMoEException($"--warmup must not be negative, got {warmup}.");
+        int batch = batchSize ?? preset.BatchSize;
+        if (batch < 1) throw new AnomalyMoEException($"--batch must be at least 1, got {batch}.");
+        variants ??= ["pcg", "p", "c", "g"];
+        var folder = Path.Combine(Path.GetTempPath(), $"amoe-bench-profile-{Guid.NewGuid():N}");
+        try
+        {
+            // Enough images per category that the warm-up's batches cover the whole set once: the timed iterations read the cache.
+            int categories = SyntheticFamilies.Names.Sum(f => SyntheticFamilies.Categories(f).Count);
+            int perCategory = Math.Max(2, (int)Math.Ceiling((double)Math.Max(1, warmup) * batch / categories));
+            var synth = new SynthOptions(SyntheticFamilies.Names, Seed: 0, Size: 160, TrainPerCategory: perCategory, TestPerCategory: 10);
+            SyntheticBenchmark.Generate(synth, Path.Combine(folder, "data"));
+            var rows = new List<ProfileRow>();
+            foreach (var levels in variants)
+            {
+                var config = new TrainingRunConfig
+                {
+                    Preset = preset.Name,
+                    Data = SyntheticFamilies.Names.Select(f => new DataRoot(Path.Combine(folder, "data", f), [])).ToList(),
+                    Iterations = warmup + iterations,
+                    BatchSize = batchSize,
+                    Levels = levels,
+                };
+                var profile = new IterationProfile(warmup);
+                var clock = Stopwatch.StartNew();
+                AnomalyMoETrainer.Train(new RunDirectory(Path.Combine(folder, "run-" + levels)), config, new TrainingSettings(device), profile: profile);
+                var phases = profile.PerIteration();
+                double total = phases.Sum(p => p.MillisecondsPerIteration);
+                rows.Add(new ProfileRow(levels, batch, profile.Iterations, phases, total, batch * 1000.0 / Math.Max(total, 1e-9)));
+            }
+            return rows;
         }
         finally
         {

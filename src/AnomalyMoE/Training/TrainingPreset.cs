@@ -90,7 +90,7 @@ public sealed record TrainingPreset(
         if (!(LearningRate > 0)) throw new AnomalyMoEException($"Preset '{Name}': LearningRate must be positive, got {LearningRate}.");
         if (WarmupIterations < 0) throw new AnomalyMoEException($"Preset '{Name}': WarmupIterations must not be negative, got {WarmupIterations}.");
         if (CheckpointEvery < 1) throw new AnomalyMoEException($"Preset '{Name}': CheckpointEvery must be at least 1, got {CheckpointEvery}.");
-        if (GlobalInputSize < GlobalExpert.AutoencoderMinimumInput)
+        if (Model.Global.Input == GlobalExpertInput.Image && GlobalInputSize < GlobalExpert.AutoencoderMinimumInput)
             throw new AnomalyMoEException($"Preset '{Name}': GlobalInputSize {GlobalInputSize} is below the global autoencoder's minimum {GlobalExpert.AutoencoderMinimumInput}.");
         if (ComponentMaskTap < 0 || ComponentMaskTap >= Model.TapLayers.Length)
             throw new AnomalyMoEException($"Preset '{Name}': ComponentMaskTap {ComponentMaskTap} is outside the {Model.TapLayers.Length} tapped layers.");

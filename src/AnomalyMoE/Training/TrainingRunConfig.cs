@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Experts;
 using AnomalyMoE.Objectives;
 using AnomalyMoE.Maps;
 using AnomalyMoE.Model;
@@ -91,6 +92,9 @@ public sealed record TrainingRunConfig
 
     /// <summary>Whether the global experts train on the jittered view (the reference) or the plain image; null = the preset's.</summary>
     public GlobalExpertView? GlobalView { get; init; }
+
+    /// <summary>What the global experts read: the image (the reference) or the encoder's token map; null = the preset's.</summary>
+    public GlobalExpertInput? GlobalInput { get; init; }
     public bool? UseEsb { get; init; }
 
     /// <summary>Dense (every expert runs, the reference) or sparse (experts no image selected are skipped); null = the preset's.</summary>
@@ -107,6 +111,12 @@ public sealed record TrainingRunConfig
 
     /// <summary>The CLUB estimator's training likelihood; null = the preset's.</summary>
     public ClubLikelihood? ClubLikelihood { get; init; }
+
+    /// <summary>Iterations of the hard-mining ramp (0 = the reference's constant p); null = the preset's.</summary>
+    public int? HardMiningRamp { get; init; }
+
+    /// <summary>What the CLUB estimators train on: a forward after the main step (the reference) or its features; null = the preset's.</summary>
+    public EstimatorFeatures? EirEstimator { get; init; }
 
     /// <summary>Weights of a DINOv2 encoder (presets with <see cref="EncoderKind.Dinov2"/>).</summary>
     public string? EncoderWeights { get; init; }

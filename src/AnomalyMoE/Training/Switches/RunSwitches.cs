@@ -1,4 +1,5 @@
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Experts;
 using AnomalyMoE.Maps;
 using AnomalyMoE.Model;
 using AnomalyMoE.Objectives;
@@ -71,6 +72,14 @@ public static class RunSwitches
     static readonly (Func<string, GlobalExpertView> Parse, Func<GlobalExpertView, string> Format) GlobalViewNames = Choice(
         ("jittered", GlobalExpertView.Jittered, "the colour-jittered view and its own token maps as target, the reference"),
         ("plain", GlobalExpertView.Plain, "the plain image and its cached token maps"));
+
+    static readonly (Func<string, EstimatorFeatures> Parse, Func<EstimatorFeatures, string> Format) EstimatorNames = Choice(
+        ("after-step", EstimatorFeatures.AfterStep, "a second forward pass after the main step, the reference"),
+        ("main-forward", EstimatorFeatures.MainForward, "the main forward's features, detached"));
+
+    static readonly (Func<string, GlobalExpertInput> Parse, Func<GlobalExpertInput, string> Format) GlobalInputNames = Choice(
+        ("image", GlobalExpertInput.Image, "a convolutional autoencoder and student on the image, the reference"),
+        ("tokens", GlobalExpertInput.Tokens, "a small autoencoder and student on the encoder's token map"));
 
     static readonly (Func<string, EncoderPrecision> Parse, Func<EncoderPrecision, string> Format) PrecisionNames = Choice(
         ("fp32", EncoderPrecision.Float32, "float32 throughout"), ("float32", EncoderPrecision.Float32, null),
@@ -163,6 +172,20 @@ public static class RunSwitches
         get: r => r.Config.HardMiningMask, set: (r, v) => Config(r, c => c with { HardMiningMask = v }),
         effective: (_, p) => p.Model.Objectives.HardMining.MaskSource,
         apply: (p, v) => v is { } s ? Objectives(p, o => o with { HardMining = o.HardMining with { MaskSource = s } }) : p);
+
+    public static RunSwitch<int?> HardMiningRamp { get; } = new("hard-mining ramp", "--hm-ramp", "hm-ramp", "hard_mining_ramp", identity: true,
+        "iterations over which the hard-mining p rises from 0 to its value, as Dinomaly schedules it (0: from the first iteration, the reference); default: the preset's",
+        parse: text => Integer(0)(text), format: v => Number(v!.Value),
+        get: r => r.Config.HardMiningRamp, set: (r, v) => Config(r, c => c with { HardMiningRamp = v }),
+        effective: (_, p) => p.Model.Objectives.HardMining.RampIterations,
+        apply: (p, v) => v is { } n ? Objectives(p, o => o with { HardMining = o.HardMining with { RampIterations = n } }) : p);
+
+    public static RunSwitch<EstimatorFeatures?> EirEstimator { get; } = new("EIR estimator features", "--eir-estimator", "eir-estimator", "eir_estimator", identity: true,
+        "after-step (the CLUB estimators train on a second forward after the main step, the reference) or main-forward (on the main forward's features); default: the preset's",
+        parse: text => EstimatorNames.Parse(text), format: v => EstimatorNames.Format(v!.Value),
+        get: r => r.Config.EirEstimator, set: (r, v) => Config(r, c => c with { EirEstimator = v }),
+        effective: (_, p) => p.Model.Objectives.EstimatorFeatures,
+        apply: (p, v) => v is { } f ? Objectives(p, o => o with { EstimatorFeatures = f }) : p);
 
     public static RunSwitch<ClubLikelihood?> Club { get; } = new("CLUB likelihood", "--club", "club", "club_likelihood", identity: true,
         "reference (the reference's CLUB training likelihood, without the log-variance term) or textbook (the Gaussian log-likelihood); default: the preset's",
@@ -279,8 +302,21 @@ public static class RunSwitches
         effective: (_, p) => p.GlobalView,
         apply: (p, v) => v is { } view ? p with { GlobalView = view } : p);
 
-    public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, Club,
-        TestGroups, Scoring, Fusion, GlobalView];
+    public static RunSwitch<GlobalExpertInput?> GlobalInput { get; } = new("global input", "--global-input", "global-input", "global_input", identity: true,
+        "image (a convolutional autoencoder and student on the image, the reference) or tokens (a small autoencoder and student on the encoder's token map); default: the preset's",
+        parse: text => GlobalInputNames.Parse(text), format: v => GlobalInputNames.Format(v!.Value),
+        get: r => r.Config.GlobalInput, set: (r, v) => Config(r, c => c with { GlobalInput = v }),
+        effective: (_, p) => p.Model.Global.Input,
+        apply: (p, v) => v switch
+        {
+            GlobalExpertInput.Image => p with { Model = p.Model with { Global = p.Model.Global with { TokenMap = null } } },
+            GlobalExpertInput.Tokens when p.Model.Global.TokenMap is null =>
+                p with { Model = p.Model with { Global = p.Model.Global with { TokenMap = new TokenGlobalExpertOptions() } } },
+            _ => p,
+        });
+
+    public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, HardMiningRamp, Club,
+        EirEstimator, TestGroups, Scoring, Fusion, GlobalView, GlobalInput];
 
     /// <summary>The run's other fields and its execution settings.</summary>
     public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, EncoderWeights, Precision,
