@@ -98,7 +98,7 @@ public static class AnomalyMoETrainer
 
         using var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device, settings.Precision);
         CheckEncoder(encoder, preset);
-        using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress);
+        using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress, config.ComponentMasks);
         using var features = new EncoderFeatureCache(encoder, preset.Model.TapLayers, settings.FeatureCacheMiB * 1024L * 1024L);
 
         manual_seed(config.Seed);

@@ -108,6 +108,9 @@ public sealed record TrainingRunConfig
     /// <summary>The CLUB estimator's training likelihood; null = the preset's.</summary>
     public ClubLikelihood? ClubLikelihood { get; init; }
 
+    /// <summary>Where the component masks come from: <c>unsupervised</c> or <c>released:DIR</c> (<see cref="ComponentMaskSources"/>); null = unsupervised.</summary>
+    public string? ComponentMasks { get; init; }
+
     /// <summary>Weights of a DINOv2 encoder (presets with <see cref="EncoderKind.Dinov2"/>).</summary>
     public string? EncoderWeights { get; init; }
 

@@ -214,6 +214,12 @@ public static class RunSwitches
         parse: text => File.Exists(text) ? Path.GetFullPath(text) : throw new SwitchValueException("no such file."), format: v => v!,
         get: r => r.Config.EncoderWeights, set: (r, v) => Config(r, c => c with { EncoderWeights = v }), effective: (r, _) => r.Config.EncoderWeights);
 
+    public static RunSwitch<string?> ComponentMasks { get; } = new("component masks", "--component-masks", null, "component_masks", identity: true,
+        "unsupervised (segmenters fitted on the run's training images, the default) or released:DIR (the authors' released masks, DIR/<category>_heat_448/…)",
+        parse: text => ComponentMaskSources.Parse(text), format: v => v!,
+        get: r => r.Config.ComponentMasks, set: (r, v) => Config(r, c => c with { ComponentMasks = v }),
+        effective: (r, _) => r.Config.ComponentMasks ?? ComponentMaskSources.Unsupervised);
+
     /// <summary>Saved in config.json by the trainer, so a resumed run keeps the encoder's number format.</summary>
     public static RunSwitch<EncoderPrecision> Precision { get; } = new("precision", "--precision", null, "precision", identity: true,
         "frozen encoder precision: fp32 or bf16 (bf16 runs the encoder in bfloat16 and hands float32 token maps to the float32 experts; meant for CUDA, also accepted on CPU)",
@@ -283,7 +289,7 @@ public static class RunSwitches
         TestGroups, Scoring, Fusion, GlobalView];
 
     /// <summary>The run's other fields and its execution settings.</summary>
-    public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, EncoderWeights, Precision,
+    public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, EncoderWeights, ComponentMasks, Precision,
         Iterations, CheckpointEvery, StopAfter, FeatureCache, Device];
 
     /// <summary>Every entry; <see cref="TrainingRunConfig.ResolvePreset"/> applies them in this order.</summary>
