@@ -27,6 +27,8 @@ public static class EncoderFactory
             EncoderKind.Dinov2 => Dinov2Encoder.Load(
                 encoderWeights ?? throw new AnomalyMoEException($"Preset '{preset.Name}' runs a DINOv2 encoder: give its weights with --encoder-weights FILE."),
                 preset.Model.Encoder!),
+            EncoderKind.TorchVisionResNet50 => TorchVision(TorchVisionResNetKind.ResNet50, preset, encoderWeights),
+            EncoderKind.TorchVisionWideResNet50_2 => TorchVision(TorchVisionResNetKind.WideResNet50_2, preset, encoderWeights),
             _ => throw new AnomalyMoEException($"Unknown encoder kind {preset.Encoder}."),
         };
         try
@@ -40,6 +42,39 @@ public static class EncoderFactory
             throw;
         }
         return encoder;
+    }
+
+    static ResNetTokenEncoder TorchVision(TorchVisionResNetKind kind, TrainingPreset preset, string? weights)
+    {
+        var name = TorchVisionResNet.RegistryName(kind);
+        if (weights is null) throw new AnomalyMoEException($"The {name} encoder of preset '{preset.Name}' needs its torchvision weights: give them with --encoder-weights FILE.pth.");
+        return new ResNetTokenEncoder(TorchVisionResNet.Load(kind, weights));
+    }
+
+    /// <summary>
+    /// <paramref name="preset"/> with a torchvision ResNet encoder in place of its own: the experts take the ResNet's token
+    /// width (stage-2 + stage-3 channels) and the taps keep their count, shifted to end at the ResNet's last token map.
+    /// </summary>
+    public static TrainingPreset WithTorchVisionResNet(TrainingPreset preset, EncoderKind kind)
+    {
+        const int width = 512 + 1024, layers = 4;   // ResNet-50 / WRN-50-2: conv3_x + conv4_x channels; min(4, 6) block pairs
+        var model = preset.Model;
+        int shift = layers - 1 - model.TapLayers.Max();
+        var taps = model.TapLayers.Select(t => t + shift).ToArray();
+        if (taps.Min() < 0)
+            throw new AnomalyMoEException($"--encoder: preset '{preset.Name}' taps {model.TapLayers.Length} layers spanning {model.TapLayers.Max() - model.TapLayers.Min() + 1}; a torchvision ResNet-50 has {layers} (use a cpu preset).");
+        if (width % model.Patch.Heads != 0)
+            throw new AnomalyMoEException($"--encoder: preset '{preset.Name}' has {model.Patch.Heads} attention heads, which do not divide the ResNet width {width}.");
+        model = model with
+        {
+            EmbedDim = width,
+            TapLayers = taps,
+            Patch = model.Patch with { EmbedDim = width },
+            Global = model.Global with { EmbedDim = width },
+            Component = model.Component with { EmbedDim = width },
+            Encoder = null,
+        };
+        return preset with { Encoder = kind, Model = model };
     }
 }
 
