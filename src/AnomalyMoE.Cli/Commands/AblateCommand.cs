@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -8,87 +9,164 @@ using AnomalyMoE.Training.Switches;
 
 namespace AnomalyMoE.Cli.Commands;
 
-/// <summary><c>amoe ablate --data ROOT --preset NAME --grid "eir=on,off;esb=on,off;levels=pcg,p,c,g,pc,pg;topk=1,2,3" --out DIR</c>.</summary>
+/// <summary>
+/// <c>amoe ablate --data ROOT --preset NAME --grid "eir=on,off;esb=on,off;levels=pcg,p,c,g,pc,pg;topk=1,2,3" --out DIR</c>,
+/// or the same grid written as a job array with <c>--plan DIR</c> and compared afterwards with <c>amoe ablate --collect DIR</c>.
+/// </summary>
 public static class AblateCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "dataset root(s), comma-separated", Required = true };
+        var data = new Option<string?>("--data") { Description = "dataset root(s), comma-separated (not with --collect)" };
         var categories = new Option<string?>("--categories") { Description = "comma-separated categories (default: all)" };
-        var grid = new Option<string>("--grid")
+        var grid = new Option<string?>("--grid")
         {
             Description = $"e.g. \"eir=on,off;esb=on,off;levels=pcg,p,c,g,pc,pg;topk=1,2,3\" (cartesian product); keys: {string.Join(", ", RunSwitches.ByGridKey.Keys)}",
-            Required = true,
         };
-        var output = new Option<string>("--out") { Description = "folder for one run per grid point and the comparison", Required = true };
+        var output = new Option<string?>("--out") { Description = "folder for one run per grid point and the comparison (runs them all here, one after another)" };
+        var plan = new Option<string?>("--plan")
+        {
+            Description = $"instead of running: write DIR/tasks/*.sh (one resumable task per grid point, plus the baseline), DIR/{AblationPlan.TaskRunner} INDEX and the Slurm job array DIR/{AblationPlan.ArrayScript}",
+        };
+        var collect = new Option<string?>("--collect") { Description = "build the comparison of a --plan folder from the runs that have finished, naming the missing ones" };
         var baseline = new Option<bool>("--no-baseline") { Description = "leave out the PatchCore baseline row" };
         var quiet = CommandSupport.QuietOption();
-        var command = new Command("ablate", "Train and evaluate every point of an ablation grid (plus PatchCore), then write one comparison table and plot.")
+        var command = new Command("ablate", "Train and evaluate every point of an ablation grid (plus PatchCore), then write one comparison table and plot; or plan the grid as a job array and collect it.")
         {
-            data, categories, grid, output, baseline, quiet,
+            data, categories, grid, output, plan, collect, baseline, quiet,
         };
         // Every run switch sets the base of all grid points; the method is the grid's (plus the baseline row), and each run trains to its end.
         var switches = SwitchOptions.AddTo(command, RunSwitches.Method, RunSwitches.StopAfter);
         command.SetAction(parse =>
         {
-            var points = AblationGrid.Parse(parse.GetRequiredValue(grid));
-            var baseRun = switches.Read(parse, TrainCommand.Defaults([]));
-            var roots = CommandSupport.ParseData(parse.GetRequiredValue(data), parse.GetValue(categories));
-            baseRun = baseRun with { Config = baseRun.Config with { Data = roots }, Settings = baseRun.Settings with { Resume = true } };
-            foreach (var point in points) point.Apply(baseRun.Config).ResolvePreset();
-            var outDir = Path.GetFullPath(parse.GetRequiredValue(output));
-            var deviceChoice = baseRun.Settings.Device;
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
+            var modes = new[] { parse.GetValue(output), parse.GetValue(plan), parse.GetValue(collect) }.Count(v => v is not null);
+            if (modes != 1) throw new AnomalyMoEException("amoe ablate needs exactly one of --out DIR (run the grid here), --plan DIR (write it as a job array) and --collect DIR (compare a plan's finished runs).");
+            if (parse.GetValue(collect) is { } collectDir) return Collect(Path.GetFullPath(collectDir), stdout, stderr);
+
+            var points = AblationGrid.Parse(parse.GetValue(grid) ?? throw new AnomalyMoEException("amoe ablate needs --grid, e.g. --grid \"eir=on,off;topk=1,2\"."));
+            var baseRun = switches.Read(parse, TrainCommand.Defaults([]));
+            var roots = CommandSupport.ParseData(parse.GetValue(data) ?? throw new AnomalyMoEException("amoe ablate needs --data ROOT."), parse.GetValue(categories));
+            baseRun = baseRun with { Config = baseRun.Config with { Data = roots }, Settings = baseRun.Settings with { Resume = true } };
+            foreach (var point in points) point.Apply(baseRun.Config).ResolvePreset();
+            if (parse.GetValue(plan) is { } planDir)
+            {
+                var tasks = AblationPlan.Write(planDir, baseRun, points, !parse.GetValue(baseline));
+                var root = Path.GetFullPath(planDir);
+                stdout.WriteLine($"planned {tasks.Count} tasks in {root}:");
+                foreach (var t in tasks) stdout.WriteLine($"  {t.Index}: {t.Name}");
+                stdout.WriteLine($"run them with `sbatch {Path.Combine(root, AblationPlan.ArrayScript)}` (or `bash {Path.Combine(root, AblationPlan.TaskRunner)} INDEX` each), then `amoe ablate --collect {root}`");
+                return 0;
+            }
+            var outDir = Path.GetFullPath(parse.GetValue(output)!);
+            var deviceChoice = baseRun.Settings.Device;
             bool quietValue = parse.GetValue(quiet);
-            var rows = new List<(string Name, EvaluationReport Report)>();
+            var rows = new List<AblationRow>();
             foreach (var point in points)
             {
                 var config = point.Apply(baseRun.Config);
                 var run = new RunDirectory(Path.Combine(outDir, point.Name));
                 stderr.WriteLine($"ablation {rows.Count + 1}/{points.Count}: {point.Name}");
                 TrainCommand.Execute(run, config, baseRun.Settings, quietValue, stdout, stderr);
-                rows.Add((point.Name, TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 0, quietValue, stderr, baseRun.Settings.Precision)));
+                rows.Add(AblationRow.Of(point.Name, TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 0, quietValue, stderr, baseRun.Settings.Precision)));
             }
             if (!parse.GetValue(baseline))
             {
                 var run = new RunDirectory(Path.Combine(outDir, "patchcore"));
                 var config = baseRun.Config with { Method = DetectionMethod.PatchCore };
                 TrainCommand.Execute(run, config, baseRun.Settings with { Resume = false }, quietValue, stdout, stderr);
-                rows.Add(("patchcore", TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 0, quietValue, stderr, baseRun.Settings.Precision)));
+                rows.Add(AblationRow.Of("patchcore", TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 0, quietValue, stderr, baseRun.Settings.Precision)));
             }
-            var table = ComparisonTable(rows);
-            AtomicFile.WriteText(Path.Combine(outDir, "ablation.md"), "# Ablation\n\n" + table + "\n![mean AUROC](ablation.png)\n");
-            AtomicFile.WriteText(Path.Combine(outDir, "ablation.csv"), ComparisonCsv(rows));
-            Charts.TryBars(Path.Combine(outDir, "ablation.png"), "Ablation: mean AUROC", rows.Select(r => r.Name).ToArray(),
-                ("image AUROC", rows.Select(r => r.Report.Mean.ImageAuroc).ToArray()),
-                ("pixel AUROC", rows.Select(r => r.Report.Mean.PixelAuroc ?? double.NaN).ToArray()), stderr);
-            stdout.Write(table);
-            stdout.WriteLine($"comparison in {Path.Combine(outDir, "ablation.md")}");
+            WriteComparison(outDir, rows, [], stdout, stderr);
             return 0;
         });
         return command;
     }
 
+    /// <summary><c>--collect DIR</c>: the comparison of a plan's finished tasks; the unfinished ones are named with the command that runs each.</summary>
+    static int Collect(string planDir, TextWriter stdout, TextWriter stderr)
+    {
+        var tasks = AblationPlan.Read(planDir);
+        var rows = new List<AblationRow>();
+        var missing = new List<AblationTask>();
+        foreach (var task in tasks)
+        {
+            if (File.Exists(task.MetricsPath)) rows.Add(AblationRow.Read(task.Name, task.MetricsPath));
+            else missing.Add(task);
+        }
+        if (rows.Count == 0)
+            throw new AnomalyMoEException($"None of the {tasks.Count} ablation tasks in '{planDir}' has finished yet (no reports/metrics.json); missing: {string.Join(", ", missing.Select(t => t.Name))}.");
+        WriteComparison(planDir, rows, missing, stdout, stderr);
+        if (missing.Count > 0)
+        {
+            stderr.WriteLine($"missing {missing.Count} of {tasks.Count} runs (not finished): {string.Join(", ", missing.Select(t => t.Name))}");
+            foreach (var t in missing) stderr.WriteLine($"  run it with: bash {Path.Combine(planDir, AblationPlan.TaskRunner)} {t.Index}");
+        }
+        return 0;
+    }
+
+    static void WriteComparison(string outDir, IReadOnlyList<AblationRow> rows, IReadOnlyList<AblationTask> missing, TextWriter stdout, TextWriter stderr)
+    {
+        var table = ComparisonTable(rows);
+        var missingNote = missing.Count == 0 ? "" : $"\nMissing (not finished): {string.Join(", ", missing.Select(t => t.Name))}.\n";
+        AtomicFile.WriteText(Path.Combine(outDir, "ablation.md"), "# Ablation\n\n" + table + missingNote + "\n![mean AUROC](ablation.png)\n");
+        AtomicFile.WriteText(Path.Combine(outDir, "ablation.csv"), ComparisonCsv(rows));
+        Charts.TryBars(Path.Combine(outDir, "ablation.png"), "Ablation: mean AUROC", rows.Select(r => r.Name).ToArray(),
+            ("image AUROC", rows.Select(r => r.Mean[0] ?? double.NaN).ToArray()),
+            ("pixel AUROC", rows.Select(r => r.Mean[3] ?? double.NaN).ToArray()), stderr);
+        stdout.Write(table);
+        stdout.WriteLine($"comparison in {Path.Combine(outDir, "ablation.md")}");
+    }
+
     static string F(double? v) => v is { } x && !double.IsNaN(x) ? x.ToString("0.000", CultureInfo.InvariantCulture) : "–";
 
-    public static string ComparisonTable(IReadOnlyList<(string Name, EvaluationReport Report)> rows)
+    public static string ComparisonTable(IReadOnlyList<AblationRow> rows)
     {
         var sb = new StringBuilder("| setting | image AUROC | image AP | image F1-max | pixel AUROC | pixel AP | pixel F1-max | AUPRO | ");
         sb.AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => $"{l} AUROC")).Append(" |\n|---|---|---|---|---|---|---|---|")
           .Append(string.Concat(DetectorEvaluation.Levels.Select(_ => "---|"))).Append('\n');
-        foreach (var (name, report) in rows)
-            sb.Append("| ").Append(name).Append(" | ").AppendJoin(" | ", EvaluationReportWriter.Values(report.Mean).Select(F))
-              .Append(" | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(report.LevelMeans[l]))).Append(" |\n");
+        foreach (var row in rows)
+            sb.Append("| ").Append(row.Name).Append(" | ").AppendJoin(" | ", row.Mean.Select(F))
+              .Append(" | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(row.Level(l)))).Append(" |\n");
         return sb.ToString();
     }
 
-    static string ComparisonCsv(IReadOnlyList<(string Name, EvaluationReport Report)> rows)
+    static string ComparisonCsv(IReadOnlyList<AblationRow> rows)
     {
         var sb = new StringBuilder("setting," + string.Join(',', EvaluationReportWriter.MetricKeys) + "," + string.Join(',', DetectorEvaluation.Levels.Select(l => $"{l}_image_auroc")) + "\n");
-        foreach (var (name, report) in rows)
-            sb.Append(name).Append(',').AppendJoin(',', EvaluationReportWriter.Values(report.Mean).Select(v => v?.ToString("R", CultureInfo.InvariantCulture) ?? ""))
-              .Append(',').AppendJoin(',', DetectorEvaluation.Levels.Select(l => report.LevelMeans[l]?.ToString("R", CultureInfo.InvariantCulture) ?? "")).Append('\n');
+        foreach (var row in rows)
+            sb.Append(row.Name).Append(',').AppendJoin(',', row.Mean.Select(v => v?.ToString("R", CultureInfo.InvariantCulture) ?? ""))
+              .Append(',').AppendJoin(',', DetectorEvaluation.Levels.Select(l => row.Level(l)?.ToString("R", CultureInfo.InvariantCulture) ?? "")).Append('\n');
         return sb.ToString();
+    }
+}
+
+/// <summary>One row of the comparison: a run's mean metrics (in <see cref="EvaluationReportWriter.MetricKeys"/> order) and per-level image AUROC.</summary>
+public sealed record AblationRow(string Name, IReadOnlyList<double?> Mean, IReadOnlyDictionary<string, double?> Levels)
+{
+    public double? Level(string level) => Levels.TryGetValue(level, out var v) ? v : null;
+
+    public static AblationRow Of(string name, EvaluationReport report) =>
+        new(name, EvaluationReportWriter.Values(report.Mean), report.LevelMeans);
+
+    /// <summary>The row of a run's <c>reports/metrics.json</c> (written by <c>amoe test</c>); an error names a file that does not read.</summary>
+    public static AblationRow Read(string name, string metricsPath)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(metricsPath));
+            var mean = json.RootElement.GetProperty("mean");
+            var values = EvaluationReportWriter.MetricKeys.Select(k => mean.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : (double?)null).ToList();
+            var levels = new Dictionary<string, double?>(StringComparer.Ordinal);
+            if (json.RootElement.TryGetProperty("levels", out var byLevel))
+                foreach (var level in byLevel.EnumerateObject())
+                    levels[level.Name] = level.Value.TryGetProperty("image_auroc", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+            return new AblationRow(name, values, levels);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new AnomalyMoEException($"'{metricsPath}' is not a readable amoe test report: {e.Message}", e);
+        }
     }
 }

@@ -28,9 +28,7 @@ public static class TestCommand
         {
             var run = new RunDirectory(Path.GetFullPath(parse.GetRequiredValue(runOption)));
             var config = run.ReadConfig();
-            var roots = parse.GetValue(data) is { } d
-                ? CommandSupport.ParseData(d, parse.GetValue(categories))
-                : parse.GetValue(categories) is { } c ? CommandSupport.ParseData(string.Join(',', config.Data.Select(r => r.Root)), c) : config.Data;
+            var roots = ResolveRoots(config, parse.GetValue(data), parse.GetValue(categories));
             var reportDir = Path.GetFullPath(parse.GetValue(report) ?? run.ReportsDirectory);
             var result = Execute(run, roots, reportDir, TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), parse.GetValue(overlays),
                 parse.GetValue(quiet), parse.InvocationConfiguration.Error, EncoderPrecisions.Parse(parse.GetRequiredValue(precision)));
@@ -41,6 +39,21 @@ public static class TestCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The roots and categories to evaluate: <paramref name="data"/> (default: the run's roots) with <paramref name="categories"/>
+    /// (default: the run's categories, so a run trained on one category is not scored on every category a new root holds).
+    /// </summary>
+    public static IReadOnlyList<DataRoot> ResolveRoots(TrainingRunConfig config, string? data, string? categories)
+    {
+        if (data is null && categories is null) return config.Data;
+        var roots = data ?? string.Join(',', config.Data.Select(r => r.Root));
+        return CommandSupport.ParseData(roots, categories ?? string.Join(',', RunCategories(config)));
+    }
+
+    /// <summary>The categories a run trained on: those its config names, or every category its roots held when it names none.</summary>
+    public static IReadOnlyList<string> RunCategories(TrainingRunConfig config) =>
+        config.Data.SelectMany(r => r.Categories.Count > 0 ? r.Categories : MvtecDatasetReader.DiscoverCategories(r.Root)).Distinct(StringComparer.Ordinal).ToList();
 
     public static EvaluationReport Execute(RunDirectory run, IReadOnlyList<DataRoot> roots, string reportDir, DeviceChoice device, int overlays, bool quiet, TextWriter log,
         EncoderPrecision precision = EncoderPrecision.Float32)

@@ -272,7 +272,7 @@ public sealed class NotebookStudy : IDisposable
     {
         if (!File.Exists(Run.LastCheckpointPath)) throw new AnomalyMoEException($"Run '{Run.Root}' has no checkpoint yet; call Train first.");
         var study = UntrainedModel();
-        using var checkpoint = TrainingCheckpoint.Load(Run.LastCheckpointPath);
+        using var checkpoint = Run.LoadLastCheckpoint();
         AnomalyMoETrainer.CopyInto(study.Model.state_dict(), checkpoint.Section("model"), "model");
         AnomalyMoETrainer.CopyInto(study.Eir.state_dict(), checkpoint.Section("estimator"), "estimator");
         return study;

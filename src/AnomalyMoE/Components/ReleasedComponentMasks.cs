@@ -77,20 +77,21 @@ public static class ReleasedComponentMasks
 
     /// <summary>
     /// One image's masks <c>[n,H,W]</c> uint8 (1 inside), one per kept cluster whose file exists, in the given order: each heat
-    /// image converted to luma, resized nearest to 448×448, centre-cropped to <paramref name="height"/>×<paramref name="width"/>
-    /// (the reference's resize-448/crop-392 image transform) and Otsu-thresholded. No file → <c>[0,H,W]</c>.
+    /// image converted to luma, resized nearest to <paramref name="resizeTo"/>² (default 448), centre-cropped to
+    /// <paramref name="height"/>×<paramref name="width"/> (the reference's resize-448/crop-392 image transform) and
+    /// Otsu-thresholded. No file → <c>[0,H,W]</c>.
     /// </summary>
-    public static Tensor Read(string imageFolder, IReadOnlyList<int> components, int height, int width)
+    public static Tensor Read(string imageFolder, IReadOnlyList<int> components, int height, int width, int resizeTo = ReleasedSize)
     {
-        if (height > ReleasedSize || width > ReleasedSize)
-            throw new ArgumentException($"Released masks are {ReleasedSize} px; a {height}×{width} crop does not fit.");
+        if (height > resizeTo || width > resizeTo)
+            throw new ArgumentException($"Released masks are resized to {resizeTo} px; a {height}×{width} crop does not fit.");
         var masks = new List<byte[]>();
         foreach (var i in components)
         {
             var path = Path.Combine(imageFolder, $"heatresult{i}.jpg");
             if (!File.Exists(path)) continue;
-            var crop = GrayImage.Load(path).ResizeNearest(ReleasedSize, ReleasedSize)
-                .Crop((ReleasedSize - width) / 2, (ReleasedSize - height) / 2, width, height);
+            var crop = GrayImage.Load(path).ResizeNearest(resizeTo, resizeTo)
+                .Crop((resizeTo - width) / 2, (resizeTo - height) / 2, width, height);
             var t = OtsuThreshold.Compute(crop.Pixels);
             masks.Add(crop.Pixels.Select(v => v > t ? (byte)1 : (byte)0).ToArray());
         }

@@ -245,10 +245,14 @@ public static class UnsupervisedComponentMasks
         }
     }
 
-    /// <summary>The cache file of a category + encoder + clustering settings: <c>&lt;dir&gt;/&lt;category&gt;__&lt;encoder&gt;__k&lt;K&gt;_s&lt;seed&gt;_p&lt;patches&gt;.pth</c>.</summary>
+    /// <summary>
+    /// The cache file of a category + encoder + clustering settings:
+    /// <c>&lt;dir&gt;/&lt;category&gt;__&lt;encoder&gt;__k&lt;K&gt;_s&lt;seed&gt;_p&lt;patches&gt;_…_i&lt;iterations&gt;_t&lt;tolerance&gt;_f&lt;corner fraction&gt;.pth</c>.
+    /// Every field of <see cref="ComponentMaskOptions"/> is in the name, so changing any of them fits afresh instead of reusing stale masks.
+    /// </summary>
     public static string CachePath(string cacheDirectory, string category, string encoderName, ComponentMaskOptions options) =>
-        Path.Combine(cacheDirectory,
-            $"{Safe(category)}__{Safe(encoderName)}__k{options.Clusters}_s{options.Seed}_p{options.PatchesPerImage}_c{options.CornerLimit}_w{options.MinimumStrength:0.####}_b{options.StrengthWindow:0.####}.pth");
+        Path.Combine(cacheDirectory, FormattableString.Invariant(
+            $"{Safe(category)}__{Safe(encoderName)}__k{options.Clusters}_s{options.Seed}_p{options.PatchesPerImage}_c{options.CornerLimit}_w{options.MinimumStrength:0.####}_b{options.StrengthWindow:0.####}_i{options.MaxIterations}_t{options.Tolerance:G9}_f{options.CornerFraction:G9}.pth"));
 
     /// <summary>The clusters the background rule keeps, judged on one image's feature map <c>[1,D,h,w]</c>.</summary>
     public static int[] KeptClusters(ComponentMaskModel model, Tensor firstImage, ComponentMaskOptions options)

@@ -17,19 +17,15 @@ public sealed class ImageBatchLoader
     readonly IReadOnlyList<ImageRecord> records;
     readonly ImageTransformOptions transform;
     readonly BatchLoaderOptions options;
-    readonly Action<string>? warn;
     readonly ConcurrentDictionary<string, string> skipped = new(StringComparer.Ordinal);
-    readonly ConcurrentDictionary<string, bool> warnedMasks = new(StringComparer.Ordinal);
 
-    /// <param name="warn">Receives a warning, once per mask, when a mask's size differs from its image's (the mask is resized).
-    /// Called from a decoding thread, one call at a time.</param>
-    public ImageBatchLoader(IReadOnlyList<ImageRecord> records, ImageTransformOptions transform, BatchLoaderOptions options, Action<string>? warn = null)
+    /// <remarks>A ground-truth mask whose size differs from its image's is an error naming both files (<see cref="ImageDecoder.RequireMaskSize"/>).</remarks>
+    public ImageBatchLoader(IReadOnlyList<ImageRecord> records, ImageTransformOptions transform, BatchLoaderOptions options)
     {
         if (records.Count == 0) throw new AnomalyMoEException("The batch loader was given no images.");
         this.records = records;
         this.transform = transform.Validate();
         this.options = options.Validate();
-        this.warn = warn;
     }
 
     public int Count => records.Count;
@@ -225,8 +221,7 @@ public sealed class ImageBatchLoader
             skipped.TryAdd(e.FilePath, e.Message);
             return false;
         }
-        if (binary is not null && (binary.Width != rgb.Width || binary.Height != rgb.Height) && warnedMasks.TryAdd(record.MaskPath!, true))
-            lock (warnedMasks) warn?.Invoke($"Mask {record.MaskPath} is {binary.Width}x{binary.Height} but its image {record.Path} is {rgb.Width}x{rgb.Height}; the mask is resized to match.");
+        if (binary is not null) ImageDecoder.RequireMaskSize(record.MaskPath!, (binary.Width, binary.Height), record.Path, (rgb.Width, rgb.Height));
 
         if (jittered.IsEmpty)
         {

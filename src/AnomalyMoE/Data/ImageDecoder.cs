@@ -95,6 +95,17 @@ public static class ImageDecoder
         return DecodeMaskFile(path);
     }
 
+    /// <summary>
+    /// Refuses a ground-truth mask whose size differs from its image's: resizing it would score pixels against a mask that
+    /// may belong to another image or crop. The error names both files and both sizes.
+    /// </summary>
+    public static void RequireMaskSize(string maskPath, (int Width, int Height) maskSize, string imagePath, (int Width, int Height) imageSize)
+    {
+        if (maskSize != imageSize)
+            throw new AnomalyMoEException($"Ground-truth mask '{maskPath}' is {maskSize.Width}x{maskSize.Height} but its image '{imagePath}' is "
+                + $"{imageSize.Width}x{imageSize.Height}; a mask must have its image's size (replace the mask, or remove it and its image).");
+    }
+
     /// <summary>The size of a mask file, or of the first image in a mask folder.</summary>
     public static (int Width, int Height) ReadMaskSize(string path)
     {

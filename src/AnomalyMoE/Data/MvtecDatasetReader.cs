@@ -170,8 +170,7 @@ public static class MvtecDatasetReader
                 state.Skipped.Add(maskPath);
                 return;
             }
-            if (maskSize != imageSize)
-                state.Warn($"Mask {maskPath} is {maskSize.Width}x{maskSize.Height} but its image {record.Path} is {imageSize.Width}x{imageSize.Height}; the mask is resized to match.");
+            ImageDecoder.RequireMaskSize(maskPath, maskSize, record.Path, imageSize);
         }
         records.Add(record);
     }

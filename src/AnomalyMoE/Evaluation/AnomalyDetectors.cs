@@ -86,11 +86,12 @@ public static class Detectors
             }
             else
             {
+                run.CompleteRotation();
                 if (!File.Exists(run.LastCheckpointPath))
                     throw new AnomalyMoEException($"Run '{run.Root}' has no checkpoint ({run.LastCheckpointPath}); train it first.");
-                var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, categoryList, encoder, preset, device, progress);
+                var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, categoryList, encoder, preset, device, progress, config.ComponentMasks);
                 var model = new AnomalyMoEModel(preset.Model, null);
-                using (var checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath))
+                using (var checkpoint = run.LoadLastCheckpoint())
                     AnomalyMoETrainer.CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
                 model.to(device);
                 model.eval();

@@ -67,9 +67,10 @@ public static class AnomalyMoETrainer
         config = config with { Precision = settings.Precision == EncoderPrecision.Float32 ? null : settings.Precision };
         run.Create();
         TrainingCheckpoint? checkpoint = null;
+        if (settings.Resume) run.CompleteRotation();
         if (settings.Resume && File.Exists(run.LastCheckpointPath))
         {
-            checkpoint = TrainingCheckpoint.Load(run.LastCheckpointPath);
+            checkpoint = run.LoadLastCheckpoint();
             try
             {
                 var saved = TrainingRunConfig.FromJson(checkpoint.Texts["config"], run.LastCheckpointPath);
@@ -98,7 +99,7 @@ public static class AnomalyMoETrainer
 
         using var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device, settings.Precision);
         CheckEncoder(encoder, preset);
-        using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress);
+        using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress, config.ComponentMasks);
         using var features = new EncoderFeatureCache(encoder, preset.Model.TapLayers, settings.FeatureCacheMiB * 1024L * 1024L);
 
         manual_seed(config.Seed);
@@ -324,7 +325,7 @@ public static class AnomalyMoETrainer
             throw new AnomalyMoEException($"Preset '{preset.Name}' taps layer {preset.Model.TapLayers.Max()}; encoder {encoder.Info.Name} has {encoder.Info.LayerCount}.");
     }
 
-    /// <summary>Writes the run's state atomically to <c>checkpoints/last.ckpt</c>.</summary>
+    /// <summary>Writes the run's state atomically to <c>checkpoints/last.ckpt</c>, keeping the one it replaces as previous.ckpt.</summary>
     static void SaveCheckpoint(RunDirectory run, TrainingRunConfig config, int completed, AnomalyMoEModel model, ExpertInformationRepulsion eir,
         StableAdamW optimizer, Adam estimatorOptimizer, WarmCosineSchedule schedule)
     {
@@ -336,7 +337,7 @@ public static class AnomalyMoETrainer
         checkpoint.Texts["config"] = config.ToJson();
         checkpoint.Texts["schedule"] = JsonSerializer.Serialize(new { base_value = schedule.BaseValue, final_value = schedule.FinalValue, total_iterations = schedule.TotalIterations, warmup_iterations = schedule.WarmupIterations, next_iteration = completed });
         checkpoint.Texts["data"] = JsonSerializer.Serialize(new { seed = config.Seed, batches_consumed = completed, rng = "per-iteration reseed from (seed, iteration)" });
-        checkpoint.Save(run.LastCheckpointPath);
+        run.SaveCheckpoint(checkpoint);
     }
 
     static Dictionary<string, Tensor> Clone(IEnumerable<KeyValuePair<string, Tensor>> tensors) =>

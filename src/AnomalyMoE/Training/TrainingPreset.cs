@@ -29,6 +29,12 @@ public enum EncoderKind
 
     /// <summary>A DINOv2 ViT (<see cref="AnomalyMoEOptions.Encoder"/>); its weights file must be given.</summary>
     Dinov2,
+
+    /// <summary>torchvision's ResNet-50 from a <c>.pth</c> state dict (<see cref="Encoders.ResNet.TorchVisionResNet"/>): four token maps of width 1536 at stride 16.</summary>
+    TorchVisionResNet50,
+
+    /// <summary>torchvision's WideResNet-50-2, PatchCore's standard backbone, from a <c>.pth</c> state dict: four token maps of width 1536 at stride 16.</summary>
+    TorchVisionWideResNet50_2,
 }
 
 /// <summary>

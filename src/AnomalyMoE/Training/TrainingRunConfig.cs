@@ -118,7 +118,13 @@ public sealed record TrainingRunConfig
     /// <summary>What the CLUB estimators train on: a forward after the main step (the reference) or its features; null = the preset's.</summary>
     public EstimatorFeatures? EirEstimator { get; init; }
 
-    /// <summary>Weights of a DINOv2 encoder (presets with <see cref="EncoderKind.Dinov2"/>).</summary>
+    /// <summary>Where the component masks come from: <c>unsupervised</c> or <c>released:DIR</c> (<see cref="ComponentMaskSources"/>); null = unsupervised.</summary>
+    public string? ComponentMasks { get; init; }
+
+    /// <summary>Another encoder than the preset's: <c>resnet50</c> or <c>wide-resnet50-2</c> (torchvision weights via <see cref="EncoderWeights"/>); null = the preset's.</summary>
+    public string? Encoder { get; init; }
+
+    /// <summary>Weights of the encoder: DINOv2 (presets with <see cref="EncoderKind.Dinov2"/>) or torchvision ResNet (<see cref="Encoder"/>).</summary>
     public string? EncoderWeights { get; init; }
 
     /// <summary>The frozen encoder's number format the run trained with (the trainer records it); null = fp32.</summary>

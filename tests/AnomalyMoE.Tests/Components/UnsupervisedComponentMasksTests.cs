@@ -81,6 +81,37 @@ public class UnsupervisedComponentMasksTests
         Assert.NotEqual(path, UnsupervisedComponentMasks.CachePath(dir.Path, "screw bag", "resnet18_onnx", Options));
     }
 
+    [Theory]
+    [InlineData(nameof(ComponentMaskOptions.MaxIterations))]
+    [InlineData(nameof(ComponentMaskOptions.Tolerance))]
+    [InlineData(nameof(ComponentMaskOptions.CornerFraction))]
+    [InlineData(nameof(ComponentMaskOptions.Clusters))]
+    [InlineData(nameof(ComponentMaskOptions.StrengthWindow))]
+    public void The_cache_path_changes_with_each_clustering_setting(string field)
+    {
+        var changed = field switch
+        {
+            nameof(ComponentMaskOptions.MaxIterations) => Options with { MaxIterations = Options.MaxIterations + 1 },
+            nameof(ComponentMaskOptions.Tolerance) => Options with { Tolerance = Options.Tolerance * 0.5 },
+            nameof(ComponentMaskOptions.CornerFraction) => Options with { CornerFraction = Options.CornerFraction * 1.001 },
+            nameof(ComponentMaskOptions.Clusters) => Options with { Clusters = Options.Clusters + 1 },
+            _ => Options with { StrengthWindow = Options.StrengthWindow * 0.5 },
+        };
+        Assert.NotEqual(UnsupervisedComponentMasks.CachePath("cache", "bottle", "enc", Options), UnsupervisedComponentMasks.CachePath("cache", "bottle", "enc", changed));
+    }
+
+    [Fact]
+    public void Masks_cached_with_other_iterations_are_fitted_again()
+    {
+        using var dir = new TempDirectory();
+        using var maps = SyntheticMaps(2);
+        using (UnsupervisedComponentMasks.FitOrLoad(dir.Path, "bottle", "enc", () => [maps], Options)) { }
+        bool refitted = false;
+        using (UnsupervisedComponentMasks.FitOrLoad(dir.Path, "bottle", "enc", () => { refitted = true; return [maps]; }, Options with { MaxIterations = Options.MaxIterations + 5 })) { }
+        Assert.True(refitted);
+        Assert.Equal(2, Directory.GetFiles(dir.Path, "*.pth").Length);
+    }
+
     [Fact]
     public void Loading_a_foreign_file_names_it()
     {

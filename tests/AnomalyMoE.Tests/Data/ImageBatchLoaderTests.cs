@@ -240,21 +240,20 @@ public class ImageBatchLoaderTests
     }
 
     [Fact]
-    public void A_mask_of_another_size_is_resized_with_a_warning()
+    public void A_mask_of_another_size_is_an_error_naming_the_mask_and_its_image()
     {
         using var dir = new TempDirectory();
         var root = dir.Combine("ds");
         var folder = DatasetFixture.WriteCategory(root, "bottle", size: 10);
-        TestImages.WriteMask(Path.Combine(folder, "ground_truth", "crack", "000_mask.png"), 5, 5, (_, _) => true);
+        var maskPath = TestImages.WriteMask(Path.Combine(folder, "ground_truth", "crack", "000_mask.png"), 5, 5, (_, _) => true);
         var test = MvtecDatasetReader.Read(new DatasetSource(root), new DatasetReadOptions(VerifyImages: false)).Split(DatasetSplit.Test);
-        var warnings = new List<string>();
+        var image = test.Single(r => r.IsAnomalous).Path;
 
-        using var batch = new ImageBatchLoader(test, Tiny, new BatchLoaderOptions(8, DecodeThreads: 1), warnings.Add).Batches().Single();
+        var e = Assert.Throws<AnomalyMoEException>(() => Collect(new ImageBatchLoader(test, Tiny, new BatchLoaderOptions(8, DecodeThreads: 1))));
 
-        Assert.Contains("5x5", Assert.Single(warnings));
-        int anomalous = batch.Records.ToList().FindIndex(r => r.IsAnomalous);
-        using var mask = batch.Masks[anomalous];
-        Assert.Equal(36f, mask.sum().item<float>());
+        Assert.Contains(maskPath, e.Message);
+        Assert.Contains(image, e.Message);
+        Assert.Contains("5x5", e.Message);
     }
 
     [Fact]

@@ -257,21 +257,19 @@ public class MvtecDatasetReaderTests
     }
 
     [Fact]
-    public void Mask_with_a_different_size_is_kept_with_a_warning()
+    public void Mask_with_a_different_size_is_an_error_naming_the_mask_and_its_image()
     {
         using var dir = new TempDirectory();
         var root = dir.Combine("ds");
         var folder = DatasetFixture.WriteCategory(root, "bottle", size: 8);
         var mask = TestImages.WriteMask(Path.Combine(folder, "ground_truth", "crack", "000_mask.png"), 4, 6, (_, _) => true);
-        var warnings = new List<string>();
 
-        var catalog = MvtecDatasetReader.Read(new DatasetSource(root), warn: warnings.Add);
+        var e = Assert.Throws<AnomalyMoEException>(() => MvtecDatasetReader.Read(new DatasetSource(root)));
 
-        var warning = Assert.Single(warnings);
-        Assert.Contains(mask, warning);
-        Assert.Contains("4x6", warning);
-        Assert.Equal(warnings, catalog.Warnings);
-        Assert.Equal(mask, catalog.Categories[0].Test.Single(r => r.IsAnomalous).MaskPath);
+        Assert.Contains(mask, e.Message);
+        Assert.Contains(Path.Combine(folder, "test", "crack", "000.png"), e.Message);
+        Assert.Contains("4x6", e.Message);
+        Assert.Contains("8x8", e.Message);
     }
 
     [Fact]

@@ -46,12 +46,30 @@ public class AnomalyMoEModelTests
 
         using var dense = model.forward(Seed0Input());
         using var sparse = sparseModel.forward(Seed0Input());
-        // seed0 routes both images to experts 1 (patch), 2 (global) and 5 (component).
-        Assert.Null(sparse.Patch[0]);
-        Assert.NotNull(sparse.Patch[1]);
-        Assert.Null(sparse.Global[1]);
-        Assert.Null(sparse.ComponentReconstructions[0]);
-        Assert.All(dense.Patch, Assert.NotNull);
+        // Which experts run follows from the fixture's recorded routing: an expert runs exactly when some image gave it weight.
+        using var recordedSelected = E["out.routing_weights"].gt(0).any(0);
+        var recorded = recordedSelected.data<bool>().ToArray();
+        var options = AnomalyMoEOptions.OfficialTinyFixture;
+        (string Level, int Offset, IReadOnlyList<object?> Sparse, IReadOnlyList<object?> Dense)[] levels =
+        [
+            ("patch", 0, sparse.Patch, dense.Patch),
+            ("global", options.GlobalOffset, sparse.Global, dense.Global),
+            ("component", options.ComponentOffset, sparse.ComponentReconstructions, dense.ComponentReconstructions),
+        ];
+        int skipped = 0;
+        foreach (var (level, offset, sparseResults, denseResults) in levels)
+        {
+            for (int j = 0; j < sparseResults.Count; j++)
+            {
+                bool selected = recorded[offset + j];
+                Assert.Equal(selected, sparse.Routing.AnySelected(offset + j));
+                Assert.True(selected == (sparseResults[j] is not null), $"{level} expert {j}: selected {selected}, ran {sparseResults[j] is not null}");
+                Assert.NotNull(denseResults[j]);
+                if (!selected) skipped++;
+            }
+        }
+        // When the batch's selections cannot cover every expert, some expert must have been skipped.
+        Assert.True(skipped > 0 || options.Router.TopK * dense.BatchSize >= options.TotalExperts, "sparse execution skipped no expert");
 
         using var denseLoss = AnomalyMoELoss.Compute(dense, noEir);
         using var sparseLoss = AnomalyMoELoss.Compute(sparse, noEir);

@@ -102,7 +102,7 @@ public class AnomalyMoETrainerTests(EngineFixture fixture)
         var run = new RunDirectory(fixture.NewRunFolder());
         AnomalyMoETrainer.Train(run, Config(4), new TrainingSettings(DeviceChoice.Cpu, CheckpointEvery: 2));
         Assert.True(File.Exists(run.ConfigPath));
-        Assert.Equal(["last.ckpt"], Directory.GetFiles(run.CheckpointDirectory).Select(Path.GetFileName));
+        Assert.Equal(["last.ckpt", "previous.ckpt"], Directory.GetFiles(run.CheckpointDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal("micro", run.ReadConfig().Preset);
         Assert.Equal(5, File.ReadAllLines(run.LossLogPath).Length);
     }
@@ -157,6 +157,21 @@ public class AnomalyMoETrainerTests(EngineFixture fixture)
             var stepped = Enumerable.Range(0, 2).Count(e => steps.Any(k => k.StartsWith($"{level}.{e}.", StringComparison.Ordinal)));
             Assert.True(stepped == steppedPerLevel, $"{level}: {stepped} experts stepped");
         }
+    }
+
+    [Fact]
+    public void ResumingFromADamagedLastCheckpointNamesItAndThePreviousOneWhichResumes()
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        AnomalyMoETrainer.Train(run, Config(4), new TrainingSettings(DeviceChoice.Cpu, CheckpointEvery: 2, StopAfter: 3));
+        File.WriteAllBytes(run.LastCheckpointPath, [0x50, 0x4b, 0x03]);
+        var e = Assert.Throws<AnomalyMoEException>(() => AnomalyMoETrainer.Train(run, Config(4), new TrainingSettings(DeviceChoice.Cpu, Resume: true)));
+        Assert.Contains(run.LastCheckpointPath, e.Message);
+        Assert.Contains(run.PreviousCheckpointPath, e.Message);
+        File.Move(run.PreviousCheckpointPath, run.LastCheckpointPath, overwrite: true);
+        var resumed = AnomalyMoETrainer.Train(run, Config(4), new TrainingSettings(DeviceChoice.Cpu, Resume: true));
+        Assert.Equal(2, resumed.StartIteration);
+        Assert.Equal(4, resumed.CompletedIterations);
     }
 
     [Fact]

@@ -232,10 +232,28 @@ public static class RunSwitches
         effective: (_, p) => p.BatchSize,
         apply: (p, v) => v is { } b ? p with { BatchSize = b } : p);
 
+    static readonly (Func<string, EncoderKind> Parse, Func<EncoderKind, string> Format) EncoderNames = Choice(
+        ("resnet50", EncoderKind.TorchVisionResNet50, "torchvision ResNet-50"),
+        ("wide-resnet50-2", EncoderKind.TorchVisionWideResNet50_2, "torchvision WideResNet-50-2, PatchCore's backbone"),
+        ("wide_resnet50_2", EncoderKind.TorchVisionWideResNet50_2, null));
+
+    public static RunSwitch<string?> Encoder { get; } = new("encoder", "--encoder", null, "encoder", identity: true,
+        "resnet50 or wide-resnet50-2: a torchvision encoder (weights with --encoder-weights FILE.pth) in place of the preset's; its token width (1536) sizes the experts",
+        parse: text => EncoderNames.Format(EncoderNames.Parse(text)), format: v => v!,
+        get: r => r.Config.Encoder, set: (r, v) => Config(r, c => c with { Encoder = v }),
+        effective: (r, p) => r.Config.Encoder ?? p.Encoder.ToString(),
+        apply: (p, v) => v is { } name ? EncoderFactory.WithTorchVisionResNet(p, EncoderNames.Parse(name)) : p);
+
     public static RunSwitch<string?> EncoderWeights { get; } = new("encoder weights", "--encoder-weights", null, "encoder_weights", identity: true,
-        "DINOv2 weights file (presets with a DINOv2 encoder, e.g. paper)",
+        "encoder weights file: DINOv2 (presets with a DINOv2 encoder, e.g. paper) or torchvision ResNet .pth (with --encoder)",
         parse: text => File.Exists(text) ? Path.GetFullPath(text) : throw new SwitchValueException("no such file."), format: v => v!,
         get: r => r.Config.EncoderWeights, set: (r, v) => Config(r, c => c with { EncoderWeights = v }), effective: (r, _) => r.Config.EncoderWeights);
+
+    public static RunSwitch<string?> ComponentMasks { get; } = new("component masks", "--component-masks", null, "component_masks", identity: true,
+        "unsupervised (segmenters fitted on the run's training images, the default) or released:DIR (the authors' released masks, DIR/<category>_heat_448/…)",
+        parse: text => ComponentMaskSources.Parse(text), format: v => v!,
+        get: r => r.Config.ComponentMasks, set: (r, v) => Config(r, c => c with { ComponentMasks = v }),
+        effective: (r, _) => r.Config.ComponentMasks ?? ComponentMaskSources.Unsupervised);
 
     /// <summary>Saved in config.json by the trainer, so a resumed run keeps the encoder's number format.</summary>
     public static RunSwitch<EncoderPrecision> Precision { get; } = new("precision", "--precision", null, "precision", identity: true,
@@ -319,7 +337,7 @@ public static class RunSwitches
         EirEstimator, TestGroups, Scoring, Fusion, GlobalView, GlobalInput];
 
     /// <summary>The run's other fields and its execution settings.</summary>
-    public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, EncoderWeights, Precision,
+    public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, Encoder, EncoderWeights, ComponentMasks, Precision,
         Iterations, CheckpointEvery, StopAfter, FeatureCache, Device];
 
     /// <summary>Every entry; <see cref="TrainingRunConfig.ResolvePreset"/> applies them in this order.</summary>

@@ -4,7 +4,8 @@ Resizes the seed0 fixture encoder's 37x37 positional embedding the way DINOv2's
 interpolate_pos_encoding does: bicubic, align_corners=False, no antialias, scale factor
 (grid_side + 0.1) / 37 per axis, the scale factor (not the recomputed size ratio) driving
 the sampling positions (PyTorch's default recompute_scale_factor=None).
-Writes pos_embed_golden.pth: name -> tensor [1, 1 + gh*gw, D].
+Writes pos_embed_golden.pth: name -> tensor [1, 1 + gh*gw, D], plus input.pos_embed, the embedding
+it resized, so the golden checks the interpolation whatever fixture the tests read.
 """
 import math
 import os
@@ -32,7 +33,7 @@ def resized(height, width, recompute):
     return torch.cat([pos_embed[:, :1], out.permute(0, 2, 3, 1).reshape(1, gh * gw, dim)], dim=1)
 
 
-golden = {}
+golden = {"input.pos_embed": pos_embed.contiguous()}
 for h, w in [(392, 392), (224, 308)]:
     golden[f"pos_embed.{h}x{w}"] = resized(h, w, None).contiguous()
     recomputed = resized(h, w, True)
