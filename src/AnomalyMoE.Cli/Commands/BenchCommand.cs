@@ -15,6 +15,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchEncoderCommand.Create());
         command.Subcommands.Add(BenchTrainingCommands.CreateStep());
         command.Subcommands.Add(BenchTrainingCommands.CreateTrain());
+        command.Subcommands.Add(BenchGpuCommand.Create());
         return command;
     }
 
