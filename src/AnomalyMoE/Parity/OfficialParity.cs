@@ -96,7 +96,7 @@ public static class OfficialParity
     /// read from <c>meta.json</c> (to show that a departure from the reference changes the result).
     /// </summary>
     public static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, IProgress<ProgressUpdate>? progress = null) =>
-        Verify(directory, options, CPU, progress);
+        Verify(directory, options, null, progress);
 
     /// <summary>
     /// As <see cref="Verify(string, IProgress{ProgressUpdate}?)"/> with the model, the recorded inputs and the comparisons on
@@ -105,9 +105,11 @@ public static class OfficialParity
     public static IReadOnlyList<ParityRow> Verify(string directory, Device device, IProgress<ProgressUpdate>? progress = null) =>
         Verify(directory, null, device, progress);
 
-    static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, Device device, IProgress<ProgressUpdate>? progress)
+    static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, Device? onDevice, IProgress<ProgressUpdate>? progress)
     {
+        // torch.CPU is not touched before the load check: its type initializer is what fails without libtorch.
         TorchRuntime.EnsureLoaded();
+        var device = onDevice ?? CPU;
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Parity fixture folder not found: {directory}");
         var metaPath = Path.Combine(directory, "meta.json");
         options = (options ?? ReadOptions(metaPath)) with { Execution = ExpertExecution.Dense };
