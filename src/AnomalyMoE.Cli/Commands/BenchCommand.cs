@@ -16,6 +16,7 @@ public static class BenchCommand
         command.Subcommands.Add(BenchTrainingCommands.CreateStep());
         command.Subcommands.Add(BenchTrainingCommands.CreateTrain());
         command.Subcommands.Add(BenchTrainingCommands.CreateProfile());
+        command.Subcommands.Add(BenchGpuCommand.Create());
         return command;
     }
 

@@ -49,16 +49,8 @@ public static class BenchTrainingCommands
         return command;
     }
 
-    /// <summary>The JSON object of <c>amoe bench step --preset</c> (memory in MiB; <c>peak_gpu_used_mib</c> null off CUDA).</summary>
-    public static Dictionary<string, object?> StepJson(RandomStepBenchmarkResult r) => new()
-    {
-        ["preset"] = r.Preset, ["device"] = r.Device, ["precision"] = r.Precision.Name(), ["batch"] = r.BatchSize, ["image_size"] = r.ImageSize,
-        ["runs"] = r.Runs, ["cores"] = Environment.ProcessorCount, ["weights"] = "random",
-        ["parameters"] = r.Parameters, ["encoder_parameters"] = r.EncoderParameters, ["model_parameters"] = r.ModelParameters,
-        ["estimator_parameters"] = r.EstimatorParameters,
-        ["forward_ms"] = r.ForwardMs, ["train_step_ms"] = r.TrainStepMs,
-        ["peak_rss_mib"] = Mib(r.PeakWorkingSetBytes), ["peak_gpu_used_mib"] = r.PeakGpuUsedBytes is { } g ? Mib(g) : null,
-    };
+    /// <summary>The JSON object of <c>amoe bench step --preset</c> (<see cref="RandomStepBenchmark.Json"/>).</summary>
+    public static Dictionary<string, object?> StepJson(RandomStepBenchmarkResult r) => RandomStepBenchmark.Json(r);
 
     public static Command CreateTrain()
     {

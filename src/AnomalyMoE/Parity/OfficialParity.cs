@@ -89,22 +89,34 @@ public static class OfficialParity
     }
 
     /// <summary>Runs every comparison of the fixture in <paramref name="directory"/>; rows in a stable order.</summary>
-    public static IReadOnlyList<ParityRow> Verify(string directory, IProgress<ProgressUpdate>? progress = null) => Verify(directory, null, progress);
+    public static IReadOnlyList<ParityRow> Verify(string directory, IProgress<ProgressUpdate>? progress = null) => Verify(directory, (AnomalyMoEOptions?)null, progress);
 
     /// <summary>
     /// As <see cref="Verify(string, IProgress{ProgressUpdate}?)"/>, with <paramref name="options"/> in place of the configuration
     /// read from <c>meta.json</c> (to show that a departure from the reference changes the result).
     /// </summary>
-    public static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, IProgress<ProgressUpdate>? progress = null)
+    public static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, IProgress<ProgressUpdate>? progress = null) =>
+        Verify(directory, options, null, progress);
+
+    /// <summary>
+    /// As <see cref="Verify(string, IProgress{ProgressUpdate}?)"/> with the model, the recorded inputs and the comparisons on
+    /// <paramref name="device"/> (the tolerances stay those of the CPU).
+    /// </summary>
+    public static IReadOnlyList<ParityRow> Verify(string directory, Device device, IProgress<ProgressUpdate>? progress = null) =>
+        Verify(directory, null, device, progress);
+
+    static IReadOnlyList<ParityRow> Verify(string directory, AnomalyMoEOptions? options, Device? onDevice, IProgress<ProgressUpdate>? progress)
     {
+        // torch.CPU is not touched before the load check: its type initializer is what fails without libtorch.
         TorchRuntime.EnsureLoaded();
+        var device = onDevice ?? CPU;
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Parity fixture folder not found: {directory}");
         var metaPath = Path.Combine(directory, "meta.json");
         options = (options ?? ReadOptions(metaPath)) with { Execution = ExpertExecution.Dense };
         var fusion = ReadFusionOptions(metaPath);
         var rows = new List<ParityRow>();
 
-        var expected = TorchFile.LoadTensors(Path.Combine(directory, "expected.pth"));
+        var expected = OnDevice(TorchFile.LoadTensors(Path.Combine(directory, "expected.pth")), device);
         try
         {
             Tensor E(string name) => expected.TryGetValue(name, out var t) ? t
@@ -116,6 +128,7 @@ public static class OfficialParity
 
             Report("loading the model");
             using var model = AnomalyMoEModel.Load(Path.Combine(directory, "model.pth"), options);
+            model.to(device);
             model.eval();
             var masks = Enumerable.Range(0, int.MaxValue).Select(i => $"input.masks{i}").TakeWhile(expected.ContainsKey).Select(k => expected[k]).ToArray();
             var image = E("input.image_st");
@@ -179,7 +192,7 @@ public static class OfficialParity
             if (File.Exists(evalPath))
             {
                 Report("test-time maps and scores (test.py)");
-                rows.AddRange(VerifyEvaluation(model, options, fusion, evalPath, image, jittered, masks));
+                rows.AddRange(VerifyEvaluation(model, options, fusion, evalPath, image, jittered, masks, device));
             }
 
             if (expected.ContainsKey("club.x"))
@@ -190,6 +203,7 @@ public static class OfficialParity
                 var clubWeights = expected.Where(kv => kv.Key.StartsWith("club_params.", StringComparison.Ordinal))
                     .ToDictionary(kv => kv.Key["club_params.".Length..], kv => kv.Value);
                 club.load_state_dict(clubWeights, strict: true);
+                club.to(device);
                 using var _ = no_grad();
                 Rel("club.upper_bound", club.UpperBound(E("club.x"), E("club.y"), E("club.perm")).reshape(1));
                 Rel("club.learning_loss", club.LearningLoss(E("club.x"), E("club.y")).reshape(1));
@@ -228,9 +242,9 @@ public static class OfficialParity
     /// image scores. Compared on the <see cref="AnomalyMoEOptions.TestGroups"/> the options name (the reference's by default).
     /// </summary>
     static IEnumerable<ParityRow> VerifyEvaluation(AnomalyMoEModel model, AnomalyMoEOptions options, MapFusionOptions fusion, string path,
-        Tensor image, Tensor globalView, IReadOnlyList<Tensor> masks)
+        Tensor image, Tensor globalView, IReadOnlyList<Tensor> masks, Device device)
     {
-        var expected = TorchFile.LoadTensors(path);
+        var expected = OnDevice(TorchFile.LoadTensors(path), device);
         var rows = new List<ParityRow>();
         try
         {
@@ -274,6 +288,19 @@ public static class OfficialParity
         var expert = Split(parts[0], "patch").Replace("patch.", "patch_experts.");
         var module = parts[1].StartsWith("decoder", StringComparison.Ordinal) ? Split(parts[1], "decoder") : Split(parts[1], "bottleneck");
         return string.Join('.', [expert, module, .. parts[2..]]);
+    }
+
+    /// <summary>The tensors moved to <paramref name="device"/> (the same dictionary on the CPU); the CPU copies are disposed.</summary>
+    static Dictionary<string, Tensor> OnDevice(Dictionary<string, Tensor> tensors, Device device)
+    {
+        if (device.type == DeviceType.CPU) return tensors;
+        var moved = new Dictionary<string, Tensor>(tensors.Count, StringComparer.Ordinal);
+        foreach (var (name, tensor) in tensors)
+        {
+            moved[name] = tensor.to(device);
+            tensor.Dispose();
+        }
+        return moved;
     }
 
     static double MaxAbs(Tensor actual, Tensor expected)

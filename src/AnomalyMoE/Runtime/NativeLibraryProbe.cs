@@ -43,7 +43,7 @@ public static class NativeLibraryProbe
         if (missing.Count == 0) return "";
         var searched = folders.Count == 0 ? "(none)" : string.Join(", ", folders);
         return $"Missing native libraries: {string.Join(", ", missing)}. Searched: {searched} (LD_LIBRARY_PATH, then the application folder; "
-               + "the system library cache is searched too). This build brings no libtorch (TorchBackend=external): set LD_LIBRARY_PATH "
+               + "the system library cache and TorchSharp's fallback, the NuGet packages folder, are searched too). This build brings no libtorch (TorchBackend=external): set LD_LIBRARY_PATH "
                + "to a folder holding libtorch (e.g. a PyTorch install's torch/lib, or the libtorch-cpu-linux-x64 NuGet package's "
                + "runtimes/linux-x64/native) and to TorchSharp's glue libLibTorchSharp.so built for that libtorch (README, \"Torch backends\").";
     }

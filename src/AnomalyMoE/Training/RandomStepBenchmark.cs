@@ -105,8 +105,22 @@ public static class RandomStepBenchmark
         }
     }
 
+    /// <summary>
+    /// The JSON object of <c>amoe bench step --preset</c> and of the GPU check's step parts: memory in MiB,
+    /// <c>peak_gpu_used_mib</c> null off CUDA.
+    /// </summary>
+    public static Dictionary<string, object?> Json(RandomStepBenchmarkResult r) => new()
+    {
+        ["preset"] = r.Preset, ["device"] = r.Device, ["precision"] = r.Precision.Name(), ["batch"] = r.BatchSize, ["image_size"] = r.ImageSize,
+        ["runs"] = r.Runs, ["cores"] = Environment.ProcessorCount, ["weights"] = "random",
+        ["parameters"] = r.Parameters, ["encoder_parameters"] = r.EncoderParameters, ["model_parameters"] = r.ModelParameters,
+        ["estimator_parameters"] = r.EstimatorParameters,
+        ["forward_ms"] = r.ForwardMs, ["train_step_ms"] = r.TrainStepMs,
+        ["peak_rss_mib"] = r.PeakWorkingSetBytes / 1048576.0, ["peak_gpu_used_mib"] = r.PeakGpuUsedBytes is { } g ? g / 1048576.0 : null,
+    };
+
     /// <summary>The encoder's outputs for both views, held for one step.</summary>
-    sealed class EncodedInput(AnomalyMoEInput input, EncoderOutput image, EncoderOutput jittered, Tensor globalView) : IDisposable
+    internal sealed class EncodedInput(AnomalyMoEInput input, EncoderOutput image, EncoderOutput jittered, Tensor globalView) : IDisposable
     {
         public AnomalyMoEInput Input { get; } = input;
 
@@ -118,7 +132,7 @@ public static class RandomStepBenchmark
         }
     }
 
-    static EncodedInput Encode(IFeatureEncoder encoder, AnomalyMoEOptions options, TrainingPreset preset, Tensor image, Tensor jittered,
+    internal static EncodedInput Encode(IFeatureEncoder encoder, AnomalyMoEOptions options, TrainingPreset preset, Tensor image, Tensor jittered,
         IReadOnlyList<Tensor> masks, int globalSize)
     {
         var imageTokens = encoder.Encode(image, options.TapLayers);
@@ -133,7 +147,7 @@ public static class RandomStepBenchmark
     }
 
     /// <summary>Four components per image (the quadrants), in the <c>[n,H,W]</c> uint8 form the component segmenter produces.</summary>
-    static Tensor QuadrantMasks(int size, Device device)
+    internal static Tensor QuadrantMasks(int size, Device device)
     {
         using var scope = NewDisposeScope();
         var rows = arange(size, device: device).lt(size / 2).view(size, 1).expand(size, size);
@@ -141,7 +155,7 @@ public static class RandomStepBenchmark
         return stack([rows & cols, rows & ~cols, ~rows & cols, ~rows & ~cols]).to_type(ScalarType.Byte).MoveToOuterDisposeScope();
     }
 
-    static long EncoderParameters(IFeatureEncoder encoder) => encoder switch
+    internal static long EncoderParameters(IFeatureEncoder encoder) => encoder switch
     {
         Dinov2Encoder dino => dino.Model.parameters().Sum(p => p.numel()),
         BFloat16Encoder reduced => EncoderParameters(reduced.Inner),
