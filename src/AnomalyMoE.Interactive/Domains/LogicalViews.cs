@@ -32,8 +32,8 @@ public static class LogicalViews
         var counts = CountTypes(runs[0].Predictions.Records);
         var frame = MetricsTables.FromColumns("run", runs.Select(r => r.Name).ToArray(),
         [
-            ($"logical I-AUROC ({counts.Logical} images)", reports.Select(r => Defined(r.ImageAuroc.Logical)).ToArray()),
-            ($"structural I-AUROC ({counts.Structural} images)", reports.Select(r => Defined(r.ImageAuroc.Structural)).ToArray()),
+            ($"logical I-AUROC (n={counts.Logical})", reports.Select(r => Defined(r.ImageAuroc.Logical)).ToArray()),
+            ($"structural I-AUROC (n={counts.Structural})", reports.Select(r => Defined(r.ImageAuroc.Structural)).ToArray()),
             ("mean of both", reports.Select(r => Defined(r.ImageAuroc.Mean)).ToArray()),
         ]);
         return new NotebookView("logical-vs-structural", "Image AUROC: logical versus structural anomalies", frame,
@@ -105,7 +105,7 @@ public static class LogicalViews
         using (fused)
         {
             var name = $"{record.DefectType}/{Path.GetFileNameWithoutExtension(record.Path)}";
-            var panels = new List<MapPanel> { batch.Panels()[0] with { Title = $"{name} (truth outlined)" } };
+            var panels = new List<MapPanel> { batch.Panels()[0] with { Title = name } };
             var levels = inspection.Levels().ToDictionary(l => l.Level, l => l.Map);
             foreach (var level in ExpertAttribution.RowOrder)
             {

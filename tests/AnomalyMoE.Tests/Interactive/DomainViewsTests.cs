@@ -53,8 +53,8 @@ public class LogicalViewsTests : IClassFixture<LogicalViewsTests.Logical>
         int logical = records.Count(r => r.Level == AnomalyLevels.Logical), structural = records.Count(r => r.Level == AnomalyLevels.Structural);
         Assert.True(logical > 0 && structural > 0, "the synthetic logical family holds both kinds");
         var names = Frame(LogicalViews.LogicalVersusStructural(run.Study, run.Evaluation)).Columns.Select(c => c.Name).ToList();
-        Assert.Contains($"logical I-AUROC ({logical} images)", names);
-        Assert.Contains($"structural I-AUROC ({structural} images)", names);
+        Assert.Contains($"logical I-AUROC (n={logical})", names);
+        Assert.Contains($"structural I-AUROC (n={structural})", names);
     }
 
     [Fact]
@@ -133,5 +133,108 @@ public class VideoViewsTests : IClassFixture<VideoViewsTests.Video>
         var top = Assert.IsType<MapGallery>(VideoViews.TopFrame(run.Study, run.Evaluation).Content);
         Assert.Equal(2, top.Panels.Count);
         Assert.Equal(run.Evaluation.Scores.Max(), top.Panels[1].Score!.Value, 5);
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public class IndustrialViewsTests : IClassFixture<IndustrialViewsTests.Industrial>
+{
+    public sealed class Industrial() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Industrial);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public IndustrialViewsTests(Industrial fixture) => run = fixture.Run;
+
+    [Fact]
+    public void Worst_errors_show_the_highest_scored_normals_then_the_lowest_scored_anomalies_tagged_at_the_threshold()
+    {
+        var p = run.Evaluation.Predictions;
+        var (threshold, which) = IndustrialViews.Threshold(run.Evaluation);
+        Assert.Equal("calibrated", which);   // the notebook presets calibrate a threshold on the training images
+        var gallery = Assert.IsType<MapGallery>(IndustrialViews.WorstErrors(run.Study, run.Evaluation, perSide: 2).Content);
+        Assert.Equal(4, gallery.Panels.Count);
+        var normalScores = p.Records.Select((r, i) => (r, s: (double)p.Scores[i])).Where(x => !x.r.IsAnomalous).Select(x => x.s).OrderDescending().ToList();
+        Assert.Equal(normalScores[0], gallery.Panels[0].Score!.Value, 5);
+        Assert.StartsWith(normalScores[0] > threshold ? "FP " : "TN ", gallery.Panels[0].Title);
+        var anomalyScores = p.Records.Select((r, i) => (r, s: (double)p.Scores[i])).Where(x => x.r.IsAnomalous).Select(x => x.s).Order().ToList();
+        Assert.Equal(anomalyScores[0], gallery.Panels[2].Score!.Value, 5);
+        Assert.StartsWith(anomalyScores[0] > threshold ? "TP " : "FN ", gallery.Panels[2].Title);
+    }
+
+    [Fact]
+    public void Pixel_metrics_sit_beside_pixel_AUROC_with_the_share_of_anomalous_pixels()
+    {
+        var view = IndustrialViews.PixelMetrics(run.Study, run.Evaluation);
+        var frame = Assert.IsType<DataFrame>(view.Content);
+        Assert.Equal(Math.Round(run.Evaluation.Metrics.PixelAuroc!.Value, 4), (double?)frame.Columns["P-AUROC"][0]);
+        Assert.Equal(Math.Round(run.Evaluation.Metrics.PixelAupro!.Value, 4), (double?)frame.Columns["AUPRO@0.3"][0]);
+        Assert.Matches(@"only \d+(\.\d)?\s?% of the test pixels are anomalous", view.Note);
+    }
+
+    [Fact]
+    public void Per_category_views_have_one_row_per_evaluated_category_and_a_chart()
+    {
+        var frame = Assert.IsType<DataFrame>(IndustrialViews.PerCategoryTable(run.Evaluation).Content);
+        Assert.Equal(run.Evaluation.Report.Categories.Count, frame.Rows.Count);
+        Assert.IsType<PngImage>(IndustrialViews.PerCategoryBars(run.Evaluation).Content);
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public class MedicalViewsTests : IClassFixture<MedicalViewsTests.Medical>
+{
+    public sealed class Medical() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Medical);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public MedicalViewsTests(Medical fixture) => run = fixture.Run;
+
+    [Fact]
+    public void Gray_is_the_luminance_in_every_channel()
+    {
+        var gray = MedicalViews.Gray([1, 0, 0, 0, 0, 1]);
+        Assert.Equal([0.299f, 0.299f, 0.299f, 0.114f, 0.114f, 0.114f], gray);
+    }
+
+    [Fact]
+    public void Slices_are_grayscale_with_the_lesion_outlined_in_red()
+    {
+        var gallery = Assert.IsType<MapGallery>(MedicalViews.Slices(run.Study, normal: 1, anomalous: 2).Content);
+        Assert.Equal(3, gallery.Panels.Count);
+        Assert.All(gallery.Panels, p => Assert.True(p.Rgb.Chunk(3).All(c => c[0] == c[1] && c[1] == c[2]), $"{p.Title} is not gray"));
+        Assert.All(gallery.Panels.Skip(1), p => Assert.Contains(p.Mask!, b => b != 0));
+        Assert.Equal(MedicalViews.LesionOutline, gallery.Options!.OutlineColor);
+    }
+
+    [Fact]
+    public void Per_subset_rows_are_the_subset_then_each_anomaly_type()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.PerSubset(run.Evaluation).Content);
+        var types = run.Evaluation.Predictions.Records.Where(r => r.IsAnomalous).Select(r => r.DefectType).Distinct().Count();
+        Assert.Equal(1 + types, frame.Rows.Count);
+        Assert.Equal(Math.Round(run.Evaluation.Metrics.ImageAuroc, 4), (double?)frame.Columns[1][0]);
+    }
+
+    [Fact]
+    public void Sensitivity_is_read_at_the_asked_specificity()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.Sensitivity(0.95, run.Evaluation).Content);
+        var point = OperatingPoint.AtSpecificity(run.Evaluation.Scores, run.Evaluation.Labels, 0.95);
+        Assert.Equal(Math.Round(point.Sensitivity, 4), (double?)frame.Columns["sensitivity at 95% specificity"][0]);
+        Assert.NotNull(frame.Columns["sensitivity at calibrated threshold"][0]);
+    }
+
+    [Fact]
+    public void A_subset_with_masks_says_so_and_names_its_pixel_metrics()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.Annotation(run.Study, run.Evaluation).Content);
+        Assert.Equal("yes", frame.Columns[1][1]);
+        Assert.Contains("AUPRO", (string)frame.Columns[2][1]);
     }
 }

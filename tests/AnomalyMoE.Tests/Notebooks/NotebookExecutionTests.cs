@@ -21,11 +21,11 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
     public static readonly IReadOnlyDictionary<string, string[]> DomainViews = new Dictionary<string, string[]>
     {
         ["00-quickstart-teaching.ipynb"] = [],
-        ["01-industrial.ipynb"] = [],
+        ["01-industrial.ipynb"] = ["per-category-table", "per-category-bars", "pixel-metrics", "worst-errors"],
         ["02-logical.ipynb"] = ["logical-vs-structural", "auc-spro", "expert-attribution", "logical-level-maps"],
         ["03-3d.ipynb"] = [],
-        ["04-medical.ipynb"] = [],
-        ["05-video.ipynb"] = [],
+        ["04-medical.ipynb"] = ["medical-slices", "per-subset", "label-only", "sensitivity-at-specificity"],
+        ["05-video.ipynb"] = ["frame-auroc", "clip-timeline", "top-frame"],
         ["06-ablations.ipynb"] = [],
     };
 
