@@ -16,7 +16,7 @@ public static class AnomalyMoENotebook
 {
     static int registered;
 
-    /// <summary>Registers HTML formatters for galleries, PNGs, Plotly charts and data frames. Safe to call more than once.</summary>
+    /// <summary>Registers HTML formatters for galleries, PNGs, Plotly charts, data frames and views. Safe to call more than once.</summary>
     public static void Register()
     {
         if (Interlocked.Exchange(ref registered, 1) == 1) return;
@@ -24,7 +24,8 @@ public static class AnomalyMoENotebook
         Formatter.Register<MapGallery>((gallery, writer) => writer.Write(gallery.ToPng().ToHtml()), HtmlFormatter.MimeType);
         Formatter.Register<GenericChart>((chart, writer) => writer.Write(ChartHtml(chart)), HtmlFormatter.MimeType);
         Formatter.Register<DataFrame>((frame, writer) => writer.Write(MetricsTables.ToHtml(frame)), HtmlFormatter.MimeType);
-        foreach (var type in new[] { typeof(PngImage), typeof(MapGallery), typeof(GenericChart), typeof(DataFrame) })
+        Formatter.Register<NotebookView>((view, writer) => writer.Write(view.ToHtml()), HtmlFormatter.MimeType);
+        foreach (var type in new[] { typeof(PngImage), typeof(MapGallery), typeof(GenericChart), typeof(DataFrame), typeof(NotebookView) })
             Formatter.SetPreferredMimeTypesFor(type, HtmlFormatter.MimeType);
     }
 

@@ -9,12 +9,28 @@ namespace AnomalyMoE.Tests.Notebooks;
 /// Every notebook runs top to bottom out of process in a real .NET Interactive kernel (dotnet-repl), loading the kit as a
 /// user's notebook does, in the fast setting (<c>ANOMALYMOE_NOTEBOOK_FAST=1</c>, a fresh
 /// <c>ANOMALYMOE_NOTEBOOK_WORK</c> folder), with no cell error, and displays a metrics table whose AUROC cells are numbers in [0, 1], with an AnomalyMoE row whose
-/// mean image AUROC is a finite number in [0, 1] and the PatchCore baseline's pixel AUROC in (0.5, 1].
+/// mean image AUROC is a finite number in [0, 1] and the PatchCore baseline's pixel AUROC in (0.5, 1], and shows each of
+/// its domain's views (<see cref="DomainViews"/>).
 /// </summary>
 [Collection(NotebookCollection.Name)]
 public partial class NotebookExecutionTests(ITestOutputHelper output)
 {
     public static TheoryData<string> All() => new(NotebookRunner.Notebooks());
+
+    /// <summary>The <c>NotebookView</c> ids each notebook must display (its domain's tables, charts and galleries).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> DomainViews = new Dictionary<string, string[]>
+    {
+        ["00-quickstart-teaching.ipynb"] = [],
+        ["01-industrial.ipynb"] = ["per-category-table", "per-category-bars", "pixel-metrics", "worst-errors"],
+        ["02-logical.ipynb"] = ["logical-vs-structural", "auc-spro", "expert-attribution", "logical-level-maps"],
+        ["03-3d.ipynb"] = [],
+        ["04-medical.ipynb"] = ["medical-slices", "per-subset", "label-only", "sensitivity-at-specificity"],
+        ["05-video.ipynb"] = ["frame-auroc", "clip-timeline", "top-frame"],
+        ["06-ablations.ipynb"] = [],
+    };
+
+    [Fact]
+    public void Every_notebook_lists_its_domain_views() => Assert.Equal(NotebookRunner.Notebooks().Order(), DomainViews.Keys.Order());
 
     [Theory]
     [MemberData(nameof(All))]
@@ -30,6 +46,13 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
         Assert.True(failed is null, failed is null ? "" : $"{name}: cell {failed.Index} failed:\n{failed.Code}\n---\n{failed.Error}");
 
         var html = runs.SelectMany(r => r.Outputs).Where(v => v.MimeType == "text/html").Select(v => v.Value).ToList();
+        foreach (var view in DomainViews[name])
+        {
+            var shown = html.FirstOrDefault(h => h.Contains($"<section class=\"amoe-view\" data-view=\"{view}\">"));
+            Assert.True(shown is not null, $"{name}: the view '{view}' was not displayed.");
+            Assert.True(shown.Contains("<img src=\"data:image/png;base64,") || shown.Contains("<table class=\"amoe-table\">"),
+                $"{name}: the view '{view}' holds neither a picture nor a table.");
+        }
         var tables = html.Where(h => h.Contains("<table class=\"amoe-table\">") && h.Contains("I-AUROC")).ToList();
         Assert.True(tables.Count > 0, $"{name}: no metrics table (I-AUROC) was displayed.");
         var imageAurocs = tables.SelectMany(t => Cells(t, "I-AUROC")).ToList();

@@ -1,0 +1,105 @@
+using AnomalyMoE.Data;
+using AnomalyMoE.Evaluation;
+using AnomalyMoE.Interactive.Charts;
+using AnomalyMoE.Interactive.Rendering;
+using AnomalyMoE.Interactive.Studies;
+using AnomalyMoE.Interactive.Tables;
+
+namespace AnomalyMoE.Interactive.Domains;
+
+/// <summary>
+/// MVTec AD / VisA views (notebook 01): the per-category table and bar chart of an evaluation, the worst-scored images of
+/// each side against the calibrated threshold, and the pixel metrics beside pixel AUROC.
+/// </summary>
+public static class IndustrialViews
+{
+    /// <summary>One row per evaluated category of each run (run · category), every image and pixel metric.</summary>
+    public static NotebookView PerCategoryTable(params StudyEvaluation[] runs)
+    {
+        var rows = runs.SelectMany(r => r.Report.Categories.Select(c => ($"{r.Name} · {c.Metrics.Category}", c.Metrics)));
+        return new NotebookView("per-category-table", "Per-category results", MetricsTables.FromRuns(rows, "run · category"),
+            "One unified model is evaluated on each of its categories apart (each category's maps are normalised together, as " +
+            "amoe test does); pixel columns are empty for a category without masks.");
+    }
+
+    /// <summary>Image and pixel AUROC per category, one bar colour per run and metric.</summary>
+    public static NotebookView PerCategoryBars(params StudyEvaluation[] runs)
+    {
+        var categories = runs.SelectMany(r => r.Report.Categories.Select(c => c.Metrics.Category)).Distinct().ToList();
+        double? Of(StudyEvaluation run, string category, Func<CategoryMetrics, double?> metric) =>
+            run.Report.Categories.FirstOrDefault(c => c.Metrics.Category == category) is { } c ? metric(c.Metrics) : null;
+        var series = runs.SelectMany(r => new[]
+        {
+            new BarSeries($"{r.Name} image AUROC", categories.Select(c => Of(r, c, m => m.ImageAuroc)).ToList()),
+            new BarSeries($"{r.Name} pixel AUROC", categories.Select(c => Of(r, c, m => m.PixelAuroc)).ToList()),
+        }).ToList();
+        var chart = DomainCharts.GroupedBars("Image and pixel AUROC per category", categories.Select(Short).ToList(), series, "AUROC");
+        return new NotebookView("per-category-bars", "Per-category AUROC", chart);
+    }
+
+    /// <summary>
+    /// The worst-scored images of each side: the normal images scored highest and the anomalies scored lowest, each marked as
+    /// an error or not at the calibrated threshold (the F1-max threshold when the run has none), fused map and truth over each.
+    /// </summary>
+    public static NotebookView WorstErrors(NotebookStudy study, StudyEvaluation evaluation, int perSide = 3)
+    {
+        var p = evaluation.Predictions;
+        var (threshold, which) = Threshold(evaluation);
+        var normals = Enumerable.Range(0, p.Records.Count).Where(i => !p.Records[i].IsAnomalous).OrderByDescending(i => p.Scores[i]).Take(perSide);
+        var anomalies = Enumerable.Range(0, p.Records.Count).Where(i => p.Records[i].IsAnomalous).OrderBy(i => p.Scores[i]).Take(perSide);
+        var picked = normals.Concat(anomalies).ToList();
+        var records = picked.Select(i => p.Records[i]).ToList();
+        using var batch = study.LoadBatch(records);
+        var (maps, scores) = evaluation.For(records);
+        using (maps)
+        {
+            var panels = batch.Panels(maps, scores).Select((panel, k) =>
+            {
+                var r = records[k];
+                bool called = scores[k] > threshold;
+                var tag = r.IsAnomalous ? (called ? "TP" : "FN") : (called ? "FP" : "TN");
+                return panel with { Title = $"{tag} {r.DefectType}/{Path.GetFileNameWithoutExtension(r.Path)}" };
+            }).ToList();
+            int fp = Enumerable.Range(0, p.Records.Count).Count(i => !p.Records[i].IsAnomalous && p.Scores[i] > threshold);
+            int fn = Enumerable.Range(0, p.Records.Count).Count(i => p.Records[i].IsAnomalous && p.Scores[i] <= threshold);
+            return new NotebookView("worst-errors", $"Worst false positives and false negatives at the {which} threshold {threshold:0.###}",
+                MapGallery.SharedScale(panels, $"{evaluation.Name}: highest-scored normal images, then lowest-scored anomalies", columns: Math.Max(1, perSide)),
+                $"At this threshold the run makes {fp} false positives and {fn} false negatives on {p.Records.Count} test images. " +
+                "Top row: the normal images scored highest (FP when above the threshold); bottom row: the anomalies scored lowest " +
+                "(FN when at or below it). One colour scale; ground truth outlined in green.");
+        }
+    }
+
+    /// <summary>The run's calibrated threshold, or its image F1-max threshold when its scoring has none.</summary>
+    public static (double Threshold, string Which) Threshold(StudyEvaluation evaluation)
+    {
+        if (evaluation.Predictions.Threshold is { } t) return (t, "calibrated");
+        var labels = evaluation.Labels.Select(l => (byte)l).ToArray();
+        // F1-max calls scores at or above its threshold anomalous; the views call above-threshold anomalous, so step below it.
+        var f1 = BinaryMetrics.Compute(evaluation.Scores, labels).F1Threshold;
+        return (MathF.BitDecrement(f1), "F1-max");
+    }
+
+    /// <summary>Pixel AUROC beside pixel AP, pixel F1-max and AUPRO, with the share of anomalous pixels that explains the gap.</summary>
+    public static NotebookView PixelMetrics(NotebookStudy study, params StudyEvaluation[] runs)
+    {
+        var first = runs[0].Predictions;
+        int side = (int)first.Maps.shape[2];
+        var masks = RegionSamples.MasksAtMapResolution(first.Records, study.Preset.Transform, side);
+        double share = masks.Sum(m => m.Count(b => b != 0)) / (double)masks.Sum(m => m.Length);
+        double? R(double? v) => v is { } x ? Math.Round(x, 4) : null;
+        var frame = MetricsTables.FromColumns("run", runs.Select(r => r.Name).ToArray(),
+        [
+            ("P-AUROC", runs.Select(r => R(r.Metrics.PixelAuroc)).ToArray()),
+            ("P-AP", runs.Select(r => R(r.Metrics.PixelAp)).ToArray()),
+            ("P-F1max", runs.Select(r => R(r.Metrics.PixelF1Max)).ToArray()),
+            ("AUPRO@0.3", runs.Select(r => R(r.Metrics.PixelAupro)).ToArray()),
+        ]);
+        return new NotebookView("pixel-metrics", "Pixel AP, F1-max and AUPRO beside pixel AUROC", frame,
+            $"Pixel AUROC flatters: only {share:P1} of the test pixels are anomalous, so a map that flags many times more normal " +
+            "pixels than there are defect pixels still has a false-positive rate near zero, while AP and F1-max weigh those false " +
+            "positives against the defect pixels and AUPRO counts each defect region equally, however small.");
+    }
+
+    static string Short(string category) => category.Contains('/') ? category[(category.LastIndexOf('/') + 1)..] : category;
+}

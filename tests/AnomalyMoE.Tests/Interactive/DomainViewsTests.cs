@@ -1,0 +1,240 @@
+using AnomalyMoE.Data;
+using AnomalyMoE.Evaluation;
+using AnomalyMoE.Interactive.Domains;
+using AnomalyMoE.Interactive.Rendering;
+using AnomalyMoE.Interactive.Studies;
+using AnomalyMoE.Synthetic;
+using AnomalyMoE.Tests.Notebooks;
+using AnomalyMoE.Tests.Support;
+using Microsoft.Data.Analysis;
+
+namespace AnomalyMoE.Tests.Interactive;
+
+/// <summary>A synthetic family trained for one iteration and evaluated, as the domain notebooks use it.</summary>
+public sealed class TrainedStudy : IDisposable
+{
+    readonly TempDirectory work = new();
+    public NotebookStudy Study { get; }
+    public StudyEvaluation Evaluation { get; }
+
+    public TrainedStudy(string family)
+    {
+        Study = NotebookStudy.Create(StudyOptions.Fast with { Family = family, Iterations = 1, WorkDirectory = work.Path });
+        Study.Train();
+        Evaluation = Study.Evaluate(overlaysPerSide: 0);
+    }
+
+    public void Dispose()
+    {
+        Evaluation.Dispose();
+        Study.Dispose();
+        work.Dispose();
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public class LogicalViewsTests : IClassFixture<LogicalViewsTests.Logical>
+{
+    public sealed class Logical() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Logical);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public LogicalViewsTests(Logical fixture) => run = fixture.Run;
+
+    static DataFrame Frame(NotebookView view) => Assert.IsType<DataFrame>(view.Content);
+
+    [Fact]
+    public void Logical_and_structural_columns_count_the_test_images_of_each_kind()
+    {
+        var records = run.Evaluation.Predictions.Records;
+        int logical = records.Count(r => r.Level == AnomalyLevels.Logical), structural = records.Count(r => r.Level == AnomalyLevels.Structural);
+        Assert.True(logical > 0 && structural > 0, "the synthetic logical family holds both kinds");
+        var names = Frame(LogicalViews.LogicalVersusStructural(run.Study, run.Evaluation)).Columns.Select(c => c.Name).ToList();
+        Assert.Contains($"logical I-AUROC (n={logical})", names);
+        Assert.Contains($"structural I-AUROC (n={structural})", names);
+    }
+
+    [Fact]
+    public void AUC_sPRO_is_measured_on_the_synthetic_masks()
+    {
+        var report = LogicalViews.Report(run.Study, run.Evaluation);
+        var auc = report.AucSproAll[LocoSpro.DefaultMaxFpr];
+        Assert.True(double.IsFinite(auc), $"AUC-sPRO {auc}");
+        Assert.Equal(Math.Round(auc, 4), (double?)Frame(LogicalViews.AucSpro(run.Study, run.Evaluation)).Columns["AUC-sPRO@0.05"][0]);
+    }
+
+    [Fact]
+    public void The_attribution_table_has_one_row_per_expert_level_the_run_scored()
+    {
+        var frame = Frame(LogicalViews.Attribution(run.Evaluation));
+        var levels = run.Evaluation.Predictions.ExpertLevelScores.Keys.ToHashSet();
+        Assert.Equal(ExpertAttribution.RowOrder.Where(levels.Contains), frame.Columns[0].Cast<string>());
+        var table = LogicalViews.AttributionOf(run.Evaluation);
+        Assert.NotNull(table[table.ExpertLevels[0], AnomalyLevels.Logical]);
+        Assert.Null(table[table.ExpertLevels[0], AnomalyLevels.Component]);   // the logical family has no component anomalies
+    }
+
+    [Fact]
+    public void The_level_maps_show_a_logical_anomaly_beside_each_level_and_the_fused_map()
+    {
+        using var model = run.Study.TrainedModel();
+        var view = LogicalViews.LevelMapsOfLogicalAnomaly(run.Study, run.Evaluation, model);
+        var gallery = Assert.IsType<MapGallery>(view.Content);
+        int levels = run.Evaluation.Predictions.ExpertLevelScores.Count;
+        Assert.Equal(2 + levels, gallery.Panels.Count);
+        Assert.Null(gallery.Panels[0].Map);
+        Assert.All(gallery.Panels.Skip(1), p => Assert.NotNull(p.Map));
+        Assert.Equal("fused map", gallery.Panels[^1].Title);
+        Assert.Contains("<img src=\"data:image/png;base64,", view.ToHtml());
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public class VideoViewsTests : IClassFixture<VideoViewsTests.Video>
+{
+    public sealed class Video() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Video);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public VideoViewsTests(Video fixture) => run = fixture.Run;
+
+    // The fast setting's 10 test images: 4 normal frames, then 3 cyclist and 3 vehicle frames, in clips of 8 frames.
+    [Fact]
+    public void Synthetic_frames_fall_into_clips_of_consecutive_test_images()
+    {
+        var frames = VideoViews.Frames(run.Study, run.Evaluation);
+        Assert.Equal(run.Evaluation.Predictions.Records.Count, frames.Count);
+        Assert.Equal(["00", "01"], frames.Select(f => f.Clip).Distinct());
+        var first = frames.Where(f => f.Clip == "00").ToList();
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => i.ToString()), first.Select(f => f.Frame));
+        Assert.Equal([false, false, false, false, true, true, true, true], first.Select(f => f.Anomalous));
+        Assert.All(frames.Where(f => f.Clip == "01"), f => Assert.True(f.Anomalous));
+    }
+
+    [Fact]
+    public void The_frame_AUROC_view_reports_the_pooled_frame_AUROC()
+    {
+        var frames = VideoViews.Frames(run.Study, run.Evaluation);
+        var frame = Assert.IsType<DataFrame>(VideoViews.FrameAuroc(run.Study, run.Evaluation).Content);
+        Assert.Equal(Math.Round(FrameLevelAuroc.Pooled(frames), 4), (double?)frame.Columns["frame AUROC"][0]);
+        Assert.Equal(2.0, (double?)frame.Columns["clips"][0]);
+    }
+
+    [Fact]
+    public void The_timeline_and_the_top_frame_render_as_pictures()
+    {
+        Assert.IsType<PngImage>(VideoViews.Timeline(run.Study, run.Evaluation).Content);
+        var top = Assert.IsType<MapGallery>(VideoViews.TopFrame(run.Study, run.Evaluation).Content);
+        Assert.Equal(2, top.Panels.Count);
+        Assert.Equal(run.Evaluation.Scores.Max(), top.Panels[1].Score!.Value, 5);
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public class IndustrialViewsTests : IClassFixture<IndustrialViewsTests.Industrial>
+{
+    public sealed class Industrial() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Industrial);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public IndustrialViewsTests(Industrial fixture) => run = fixture.Run;
+
+    [Fact]
+    public void Worst_errors_show_the_highest_scored_normals_then_the_lowest_scored_anomalies_tagged_at_the_threshold()
+    {
+        var p = run.Evaluation.Predictions;
+        var (threshold, which) = IndustrialViews.Threshold(run.Evaluation);
+        Assert.Equal("calibrated", which);   // the notebook presets calibrate a threshold on the training images
+        var gallery = Assert.IsType<MapGallery>(IndustrialViews.WorstErrors(run.Study, run.Evaluation, perSide: 2).Content);
+        Assert.Equal(4, gallery.Panels.Count);
+        var normalScores = p.Records.Select((r, i) => (r, s: (double)p.Scores[i])).Where(x => !x.r.IsAnomalous).Select(x => x.s).OrderDescending().ToList();
+        Assert.Equal(normalScores[0], gallery.Panels[0].Score!.Value, 5);
+        Assert.StartsWith(normalScores[0] > threshold ? "FP " : "TN ", gallery.Panels[0].Title);
+        var anomalyScores = p.Records.Select((r, i) => (r, s: (double)p.Scores[i])).Where(x => x.r.IsAnomalous).Select(x => x.s).Order().ToList();
+        Assert.Equal(anomalyScores[0], gallery.Panels[2].Score!.Value, 5);
+        Assert.StartsWith(anomalyScores[0] > threshold ? "TP " : "FN ", gallery.Panels[2].Title);
+    }
+
+    [Fact]
+    public void Pixel_metrics_sit_beside_pixel_AUROC_with_the_share_of_anomalous_pixels()
+    {
+        var view = IndustrialViews.PixelMetrics(run.Study, run.Evaluation);
+        var frame = Assert.IsType<DataFrame>(view.Content);
+        Assert.Equal(Math.Round(run.Evaluation.Metrics.PixelAuroc!.Value, 4), (double?)frame.Columns["P-AUROC"][0]);
+        Assert.Equal(Math.Round(run.Evaluation.Metrics.PixelAupro!.Value, 4), (double?)frame.Columns["AUPRO@0.3"][0]);
+        Assert.Matches(@"only \d+(\.\d)?\s?% of the test pixels are anomalous", view.Note);
+    }
+
+    [Fact]
+    public void Per_category_views_have_one_row_per_evaluated_category_and_a_chart()
+    {
+        var frame = Assert.IsType<DataFrame>(IndustrialViews.PerCategoryTable(run.Evaluation).Content);
+        Assert.Equal(run.Evaluation.Report.Categories.Count, frame.Rows.Count);
+        Assert.IsType<PngImage>(IndustrialViews.PerCategoryBars(run.Evaluation).Content);
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public class MedicalViewsTests : IClassFixture<MedicalViewsTests.Medical>
+{
+    public sealed class Medical() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Medical);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public MedicalViewsTests(Medical fixture) => run = fixture.Run;
+
+    [Fact]
+    public void Gray_is_the_luminance_in_every_channel()
+    {
+        var gray = MedicalViews.Gray([1, 0, 0, 0, 0, 1]);
+        Assert.Equal([0.299f, 0.299f, 0.299f, 0.114f, 0.114f, 0.114f], gray);
+    }
+
+    [Fact]
+    public void Slices_are_grayscale_with_the_lesion_outlined_in_red()
+    {
+        var gallery = Assert.IsType<MapGallery>(MedicalViews.Slices(run.Study, normal: 1, anomalous: 2).Content);
+        Assert.Equal(3, gallery.Panels.Count);
+        Assert.All(gallery.Panels, p => Assert.True(p.Rgb.Chunk(3).All(c => c[0] == c[1] && c[1] == c[2]), $"{p.Title} is not gray"));
+        Assert.All(gallery.Panels.Skip(1), p => Assert.Contains(p.Mask!, b => b != 0));
+        Assert.Equal(MedicalViews.LesionOutline, gallery.Options!.OutlineColor);
+    }
+
+    [Fact]
+    public void Per_subset_rows_are_the_subset_then_each_anomaly_type()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.PerSubset(run.Evaluation).Content);
+        var types = run.Evaluation.Predictions.Records.Where(r => r.IsAnomalous).Select(r => r.DefectType).Distinct().Count();
+        Assert.Equal(1 + types, frame.Rows.Count);
+        Assert.Equal(Math.Round(run.Evaluation.Metrics.ImageAuroc, 4), (double?)frame.Columns[1][0]);
+    }
+
+    [Fact]
+    public void Sensitivity_is_read_at_the_asked_specificity()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.Sensitivity(0.95, run.Evaluation).Content);
+        var point = OperatingPoint.AtSpecificity(run.Evaluation.Scores, run.Evaluation.Labels, 0.95);
+        Assert.Equal(Math.Round(point.Sensitivity, 4), (double?)frame.Columns["sensitivity at 95% specificity"][0]);
+        Assert.NotNull(frame.Columns["sensitivity at calibrated threshold"][0]);
+    }
+
+    [Fact]
+    public void A_subset_with_masks_says_so_and_names_its_pixel_metrics()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.Annotation(run.Study, run.Evaluation).Content);
+        Assert.Equal("yes", frame.Columns[1][1]);
+        Assert.Contains("AUPRO", (string)frame.Columns[2][1]);
+    }
+}
