@@ -38,7 +38,8 @@ public class StudyVariantTests
     public void Every_method_switch_can_be_a_variant_and_reaches_the_resolved_preset()
     {
         var changed = new[] { "levels=pg", "topk=2", "routing=all-experts", "clip=per-level", "unselected=step", "eir=off", "esb=off",
-            "execution=sparse", "hm-mask=own-group", "club=textbook", "test-groups=training-groups", "scoring=set-min-max", "fusion=sum", "global-view=jittered" };
+            "execution=sparse", "hm-mask=own-group", "hm-ramp=50", "club=textbook", "eir-estimator=main-forward", "test-groups=training-groups", "scoring=set-min-max",
+            "fusion=sum", "global-view=jittered", "global-input=tokens" };
         Assert.Equal(RunSwitches.MethodSwitches.Select(s => s.GridKey), changed.Select(c => c[..c.IndexOf('=')]));
         var baseRun = new TrainingRun(Base, new TrainingSettings());
         var basePreset = Base.ResolvePreset();
