@@ -18,7 +18,8 @@ public static class QuickstartCommand
 {
     public const int DefaultSize = 160;
     public const int DefaultTrain = 16;
-    public const int DefaultTest = 20;
+    // 60 test images per category keep the category means stable to about ±0.02 between seeds (docs/engine.md, Quickstart).
+    public const int DefaultTest = 60;
 
     public static Command Create()
     {
@@ -121,6 +122,10 @@ public static class QuickstartCommand
               .Append(string.Concat(report.ExpertLevelMeans.Select(_ => "---|"))).Append('\n')
               .Append("| ").Append(F(report.Mean.ImageAuroc)).Append(" | ").AppendJoin(" | ", report.ExpertLevelMeans.Select(kv => F(kv.Value))).Append(" |\n");
         }
+        if (EvaluationReportWriter.AttributionTable(report) is { Length: > 0 } attribution)
+            sb.Append("\n## Expert attribution (mean over categories)\n\n")
+              .Append("Image AUROC of each expert level fused alone on the normal test images against one anomaly level's: whether patch experts catch structural defects, component experts wrong parts and global experts logical errors.\n\n")
+              .Append(attribution);
         sb.Append("\n## Figures\n\n![training loss](loss.png)\n\n![image AUROC per category](image_auroc.png)\n\n");
         sb.Append("Per-category level breakdown, routing statistics and overlays: [run/reports/report.md](run/reports/report.md).\n\n");
         sb.Append("## Time\n\n| step | seconds |\n|---|---|\n");

@@ -12,8 +12,10 @@ public sealed record LevelResult(string Level, double? ImageAuroc, int Anomalous
 /// <param name="DatasetMetrics">The benchmark's own metrics (MVTec LOCO, UCSD Ped2, MVTec 3D-AD); null for other datasets.</param>
 /// <param name="ExpertLevelAuroc">Per expert level the run has (<see cref="ExpertLevels"/>), the image AUROC when that
 /// level's map alone is fused; empty for the baseline.</param>
+/// <param name="Attribution">Each expert level alone against each anomaly level (<see cref="ExpertAttribution"/>); null for the baseline.</param>
 public sealed record CategoryEvaluation(CategoryMetrics Metrics, int TestImages, int AnomalousImages, IReadOnlyList<LevelResult> Levels,
-    IReadOnlyList<double> RoutingFrequency, DatasetSpecificMetrics? DatasetMetrics = null, IReadOnlyDictionary<string, double>? ExpertLevelAuroc = null)
+    IReadOnlyList<double> RoutingFrequency, DatasetSpecificMetrics? DatasetMetrics = null, IReadOnlyDictionary<string, double>? ExpertLevelAuroc = null,
+    ExpertAttribution? Attribution = null)
 {
     public IReadOnlyDictionary<string, double> ExpertLevelAuroc { get; init; } = ExpertLevelAuroc ?? new Dictionary<string, double>();
 }
@@ -32,6 +34,28 @@ public sealed record EvaluationReport(string Method, string Preset, IReadOnlyLis
     public IReadOnlyList<KeyValuePair<string, double>> ExpertLevelMeans =>
         ExpertLevels.All.Select(level => (level, values: Categories.Where(c => c.ExpertLevelAuroc.ContainsKey(level)).Select(c => c.ExpertLevelAuroc[level]).ToList()))
             .Where(x => x.values.Count > 0).Select(x => KeyValuePair.Create(x.level, x.values.Average())).ToList();
+
+    /// <summary>
+    /// The expert-attribution table averaged over categories: each cell is the mean over the categories where it is
+    /// measurable (that expert level exists and the category has anomalies of that level); null for the baseline.
+    /// </summary>
+    public ExpertAttribution? AttributionMean
+    {
+        get
+        {
+            var tables = Categories.Select(c => c.Attribution).OfType<ExpertAttribution>().ToList();
+            if (tables.Count == 0) return null;
+            var rows = ExpertAttribution.RowOrder.Where(r => tables.Any(t => t.ExpertLevels.Contains(r))).ToList();
+            var columns = ExpertAttribution.ColumnOrder;
+            var cells = rows.Select(r => columns.Select(c =>
+            {
+                var values = tables.Where(t => t.ExpertLevels.Contains(r)).Select(t => t[r, c]).OfType<double>().ToList();
+                return values.Count == 0 ? (double?)null : values.Average();
+            }).ToArray()).ToArray();
+            var counts = columns.Select((_, c) => tables.Sum(t => t.AnomalousImages[c])).ToList();
+            return new ExpertAttribution(rows, columns, cells, counts);
+        }
+    }
 }
 
 /// <summary>
@@ -79,7 +103,9 @@ public static class DetectorEvaluation
             }
             routedImages += predictions.RoutingMask.Length;
             var expertLevels = predictions.ExpertLevelScores.ToDictionary(kv => kv.Key, kv => BinaryMetrics.Compute(kv.Value, labels).Auroc, StringComparer.Ordinal);
-            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics, expertLevels));
+            var attribution = predictions.ExpertLevelScores.Count == 0 ? null
+                : ExpertAttribution.Compute(test.Select(r => r.Label).ToList(), test.Select(ExpertAttribution.LevelOf).ToList(), predictions.ExpertLevelScores);
+            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics, expertLevels, attribution));
             if (reportDirectory is not null && overlaysPerSide > 0)
                 overlays.AddRange(OverlayWriter.WriteExtremes(reportDirectory, category.Key, predictions, detector.Preset.Transform, overlaysPerSide));
             index++;

@@ -70,6 +70,7 @@ public static class EvaluationReportWriter
             if (c.ExpertLevelAuroc.Count > 0)
                 entry["expert_levels"] = ExpertLevels.All.Where(c.ExpertLevelAuroc.ContainsKey)
                     .ToDictionary(l => l, l => (object)new Dictionary<string, object?> { ["image_auroc"] = c.ExpertLevelAuroc[l] });
+            if (c.Attribution is { } attribution) entry["attribution"] = AttributionObject(attribution);
             categories[c.Metrics.Category] = entry;
         }
         var root = new Dictionary<string, object?>
@@ -85,8 +86,15 @@ public static class EvaluationReportWriter
         };
         if (report.ExpertLevelMeans.Count > 0)
             root["expert_levels"] = report.ExpertLevelMeans.ToDictionary(kv => kv.Key, kv => (object?)new Dictionary<string, object?> { ["image_auroc"] = kv.Value });
+        if (report.AttributionMean is { } meanAttribution)
+            root["attribution"] = AttributionObject(meanAttribution);
         return JsonSerializer.Serialize(root, new JsonSerializerOptions { WriteIndented = true });
     }
+
+    /// <summary><c>attribution.&lt;expert level&gt;.&lt;anomaly level&gt;</c>: that expert level's alone image AUROC on that anomaly level.</summary>
+    static Dictionary<string, object?> AttributionObject(ExpertAttribution table) =>
+        table.ExpertLevels.Select((row, r) => (row, r)).ToDictionary(x => x.row,
+            x => (object?)table.AnomalyLevels.Select((column, c) => (column, c)).ToDictionary(y => y.column, y => table.Auroc[x.r][y.c]));
 
     public static string ToCsv(EvaluationReport report)
     {
@@ -160,6 +168,20 @@ public static class EvaluationReportWriter
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The expert-attribution table (mean over categories): image AUROC of each expert level alone, rows, on each anomaly
+    /// level, columns, so a reader sees which level catches which kind; empty for detectors without expert levels.
+    /// </summary>
+    public static string AttributionTable(EvaluationReport report)
+    {
+        if (report.AttributionMean is not { } table) return "";
+        var sb = new StringBuilder("| expert level alone | ").AppendJoin(" | ", table.AnomalyLevels.Select((l, c) => $"{l} ({table.AnomalousImages[c]} images)"))
+            .Append(" |\n|---|").Append(string.Concat(table.AnomalyLevels.Select(_ => "---|"))).Append('\n');
+        for (int r = 0; r < table.ExpertLevels.Count; r++)
+            sb.Append("| ").Append(table.ExpertLevels[r]).Append(" | ").AppendJoin(" | ", table.Auroc[r].Select(F)).Append(" |\n");
+        return sb.ToString();
+    }
+
     public static string ToMarkdown(EvaluationReport report)
     {
         var sb = new StringBuilder();
@@ -174,6 +196,8 @@ public static class EvaluationReportWriter
         sb.Append("| **mean** | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(report.LevelMeans[l]))).Append(" |\n\n");
         if (ExpertLevelTable(report) is { Length: > 0 } expertTable)
             sb.Append("## Image AUROC of each expert level fused alone\n\n").Append(expertTable).Append('\n');
+        if (AttributionTable(report) is { Length: > 0 } attribution)
+            sb.Append("## Expert attribution: each expert level alone on each anomaly level (mean over categories)\n\n").Append(attribution).Append('\n');
         if (report.ExpertNames.Count > 0)
         {
             sb.Append("## Routing: fraction of images selecting each expert\n\n| category | ").AppendJoin(" | ", report.ExpertNames).Append(" |\n|---|")

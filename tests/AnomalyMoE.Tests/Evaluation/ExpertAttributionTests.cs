@@ -62,4 +62,24 @@ public class ExpertAttributionTests
         Assert.Equal(AnomalyLevels.Component, ExpertAttribution.LevelOf(logical with { Level = AnomalyLevels.Component }));
         Assert.Null(ExpertAttribution.LevelOf(logical with { DefectType = "scratch" }));
     }
+    [Fact]
+    public void The_report_averages_each_cell_over_the_categories_where_it_is_measurable()
+    {
+        static CategoryEvaluation Category(string name, int[] labels, string?[] levels, Dictionary<string, float[]> scores) =>
+            new(new CategoryMetrics(name, 0.5, 0.5, 0.5), labels.Length, labels.Count(l => l == 1), [], [],
+                Attribution: ExpertAttribution.Compute(labels, levels, scores));
+        // The second category has no logical anomalies: its logical cells are empty and do not pull the mean.
+        var withLogical = Category("a", Labels, Levels, Scores());
+        var structuralOnly = Category("b", [0, 1], [null, AnomalyLevels.Structural],
+            new() { [ExpertLevels.Patch] = [0.5f, 0.4f], [ExpertLevels.Global] = [0.1f, 0.9f] });
+        var report = new EvaluationReport("anomalymoe", "micro", [], [withLogical, structuralOnly], new CategoryMetrics("mean", 0.5, 0.5, 0.5),
+            new Dictionary<string, double?>(), [], []);
+
+        var mean = report.AttributionMean!;
+        Assert.Equal(0.5, mean[ExpertLevels.Patch, AnomalyLevels.Structural]);   // (1 + 0) / 2
+        Assert.Equal(0.5, mean[ExpertLevels.Global, AnomalyLevels.Structural]);  // (0 + 1) / 2
+        Assert.Equal(0.25, mean[ExpertLevels.Patch, AnomalyLevels.Logical]);    // category a alone
+        Assert.Equal(new[] { 3, 0, 2 }, mean.AnomalousImages);
+        Assert.Contains("| patch | 0.500 | – | 0.250 |", EvaluationReportWriter.AttributionTable(report));
+    }
 }
