@@ -26,18 +26,20 @@ static class Charts
             plot.Add.Bars(bars);
             var ticks = labels.Select((l, g) => new ScottPlot.Tick(g * (series.Length + 1) + (series.Length - 1) / 2.0, l)).ToArray();
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
-            plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-            plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+            // Rotated up from the tick, each label ends at its bars instead of running into the next group or off the edge.
+            plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleRight;
             // Rotated labels need room below the axis: ScottPlot sizes the panel for unrotated text and would cut them off.
             int longest = labels.Length == 0 ? 0 : labels.Max(l => l.Length);
             plot.Axes.Bottom.MinimumSize = (float)(20 + longest * plot.Axes.Bottom.TickLabelStyle.FontSize * 0.6 * Math.Sin(Math.PI / 4));
             plot.Axes.Left.Label.Text = "image AUROC";
-            plot.Axes.SetLimitsY(0, 1.15);
+            plot.Axes.SetLimitsY(0, 1.05);
             plot.Title(title);
             for (int k = 0; k < series.Length; k++)
                 plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = series[k].Name, FillColor = palette.GetColor(k) });
-            plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-            plot.SavePng(path, Math.Max(640, labels.Length * 60), 540);
+            // Outside the data area: the bars reach the top in most categories.
+            plot.ShowLegend(ScottPlot.Edge.Right);
+            plot.SavePng(path, Math.Max(760, labels.Length * 60 + 180), 540);
             return true;
         }
         catch (Exception e)

@@ -28,13 +28,15 @@ public static class QuickstartCommand
         var size = new Option<int>("--size") { Description = "synthetic image side in pixels", DefaultValueFactory = _ => DefaultSize };
         var train = new Option<int>("--train") { Description = "synthetic training images per category", DefaultValueFactory = _ => DefaultTrain };
         var test = new Option<int>("--test") { Description = "synthetic test images per category", DefaultValueFactory = _ => DefaultTest };
+        var dataSeed = new Option<int>("--data-seed") { Description = "seed of the synthetic data", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "training seed (as train's --seed)", DefaultValueFactory = _ => TrainingRunConfig.DefaultSeed };
         var baseline = new Option<bool>("--no-baseline") { Description = "skip the PatchCore baseline" };
         var device = CommandSupport.DeviceOption();
         var precision = CommandSupport.PrecisionOption();
         var quiet = CommandSupport.QuietOption();
         var command = new Command("quickstart", "Synthesise all five families, train cpu-tiny on them together, evaluate beside PatchCore, write a report with figures.")
         {
-            output, iters, size, train, test, baseline, device, precision, quiet,
+            output, iters, size, train, test, dataSeed, seed, baseline, device, precision, quiet,
         };
         command.SetAction(parse =>
         {
@@ -52,7 +54,7 @@ public static class QuickstartCommand
                 timings.Add((step, clock.Elapsed.TotalSeconds - timings.Sum(t => t.Seconds)));
             }
 
-            var synth = new SynthOptions(SyntheticFamilies.Names, Seed: 0, Size: parse.GetValue(size), TrainPerCategory: parse.GetValue(train), TestPerCategory: parse.GetValue(test));
+            var synth = new SynthOptions(SyntheticFamilies.Names, Seed: parse.GetValue(dataSeed), Size: parse.GetValue(size), TrainPerCategory: parse.GetValue(train), TestPerCategory: parse.GetValue(test));
             synth.Validate();
             var dataDir = Path.Combine(outDir, "data");
             var summary = CommandSupport.WithProgress(quietValue, stderr, progress => SyntheticBenchmark.Generate(synth, dataDir, progress));
@@ -60,7 +62,7 @@ public static class QuickstartCommand
             Mark("synthesise");
 
             var roots = CommandSupport.ParseData(string.Join(',', SyntheticFamilies.Names.Select(f => Path.Combine(dataDir, f))), null);
-            var config = new TrainingRunConfig { Preset = TrainingPresets.CpuTiny.Name, Data = roots, Iterations = parse.GetValue(iters) };
+            var config = new TrainingRunConfig { Preset = TrainingPresets.CpuTiny.Name, Data = roots, Iterations = parse.GetValue(iters), Seed = parse.GetValue(seed) };
             var run = new RunDirectory(Path.Combine(outDir, "run"));
             var training = TrainCommand.Execute(run, config, settings, quietValue, stdout, stderr);
             if (training is { Interrupted: true }) return 130;
@@ -83,7 +85,7 @@ public static class QuickstartCommand
                 ("AnomalyMoE (cpu-tiny)", report.Categories.Select(c => c.Metrics.ImageAuroc).ToArray()),
                 patchcore is null ? null : ("PatchCore", labels.Select(l => patchcore.Categories.First(c => c.Metrics.Category == l).Metrics.ImageAuroc).ToArray()), stderr);
             Mark("figures");
-            var markdown = Markdown(report, patchcore, training, synth, timings, clock.Elapsed);
+            var markdown = Markdown(report, patchcore, training, synth, config.Seed, timings, clock.Elapsed);
             AtomicFile.WriteText(Path.Combine(outDir, "quickstart.md"), markdown);
             stdout.Write(EvaluationReportWriter.MetricsTable(report));
             if (patchcore is not null)
@@ -97,12 +99,12 @@ public static class QuickstartCommand
 
     static string F(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "–";
 
-    static string Markdown(EvaluationReport report, EvaluationReport? patchcore, TrainingResult? training, SynthOptions synth,
+    static string Markdown(EvaluationReport report, EvaluationReport? patchcore, TrainingResult? training, SynthOptions synth, int seed,
         IReadOnlyList<(string Step, double Seconds)> timings, TimeSpan total)
     {
         var sb = new StringBuilder("# AnomalyMoE quickstart\n\n");
         sb.Append(string.Create(CultureInfo.InvariantCulture,
-            $"One `cpu-tiny` model trained on all five synthetic families at once ({synth.TrainPerCategory} training and {synth.TestPerCategory} test images per category, {synth.Size} px), evaluated per category. Total time {total.TotalMinutes:F1} min.\n\n"));
+            $"One `cpu-tiny` model trained on all five synthetic families at once ({synth.TrainPerCategory} training and {synth.TestPerCategory} test images per category, {synth.Size} px, data seed {synth.Seed}, training seed {seed}), evaluated per category. Total time {total.TotalMinutes:F1} min.\n\n"));
         sb.Append("## AnomalyMoE (cpu-tiny)\n\n").Append(EvaluationReportWriter.MetricsTable(report)).Append('\n');
         if (patchcore is not null)
         {

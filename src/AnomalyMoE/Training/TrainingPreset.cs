@@ -127,11 +127,11 @@ public static class TrainingPresets
 
     /// <summary>
     /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, one per level (per-level top-1),
-    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, narrow global experts, batch 2.
+    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, token-map global experts, 800 iterations of batch 8.
     /// </summary>
     public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
-        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, 160 iterations of batch 2.",
-        experts: 2, topK: 1, decoderDepth: 2, iterations: 160, batchSize: 2);
+        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, token global experts, 800 iterations of batch 8.",
+        experts: 2, topK: 1, decoderDepth: 2, iterations: 800, batchSize: 8);
 
     /// <summary>cpu-tiny with more capacity: 3/3/3 experts, per-level top-1, 4-block decoders, 600 iterations of batch 4.</summary>
     public static TrainingPreset CpuSmall { get; } = CpuPreset("cpu-small",
@@ -180,7 +180,13 @@ public static class TrainingPresets
             GlobalExperts = experts,
             ComponentExperts = experts,
             Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
-            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]),
+            // A light autoencoder and student on the encoder's token map instead of the reference's image-space CNN: as fast to
+            // learn and cheaper per image, so batch 8 fits the budget (docs/engine.md, Global input).
+            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]) { TokenMap = new TokenGlobalExpertOptions() },
+            // Experts no image of the batch selected are skipped; with per-level top-1 that halves the expert work (docs/engine.md, Throughput).
+            Execution = ExpertExecution.Sparse,
+            // The CLUB estimators learn from the main forward's detached features instead of a second forward (docs/engine.md, Throughput).
+            Objectives = AnomalyMoEOptions.Paper.Objectives with { EstimatorFeatures = EstimatorFeatures.MainForward },
             // The reference's component widths: the component MLP sees a few features per image, so its cost is negligible.
             Component = ComponentExpertOptions.ForWidth(width),
             // Per-level routing: with the reference's top-k over all experts the router leaves whole levels untrained at small batches (docs/engine.md, Routing scope).

@@ -71,7 +71,11 @@ public sealed record TrainingRunConfig
 
     /// <summary>Base learning rate of both optimisers; null = the preset's.</summary>
     public double? LearningRate { get; init; }
-    public int Seed { get; init; } = 42;
+
+    public const int DefaultSeed = 42;
+
+    /// <summary>Seed of parameter initialisation, sampling and augmentation.</summary>
+    public int Seed { get; init; } = DefaultSeed;
 
     /// <summary>Expert levels kept: any of <c>p</c> (patch), <c>c</c> (component), <c>g</c> (global); null = all three.</summary>
     public string? Levels { get; init; }
