@@ -143,8 +143,9 @@ public static class TrainingPresets
     /// and for checking a pipeline end to end, not for accuracy.
     /// </summary>
     public static TrainingPreset Micro { get; } = CpuPreset("micro",
-        "Smoke tests: cpu-tiny's model on 64-px images, batch 2, 100 iterations.",
-        experts: 2, topK: 1, decoderDepth: 2, iterations: 100, batchSize: 2) with
+        "Smoke tests: cpu-tiny's model with the reference's global input, dense experts and after-step estimators, on 64-px images, batch 2, 100 iterations.",
+        // The reference's global input, dense experts and after-step estimators, so the engine tests exercise the reference paths.
+        experts: 2, topK: 1, decoderDepth: 2, iterations: 100, batchSize: 2, cpuDepartures: false) with
     {
         Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
         ComponentMasks = ComponentMaskOptions.Reference with { PatchesPerImage = 16 },
@@ -168,7 +169,8 @@ public static class TrainingPresets
             ? preset
             : throw new AnomalyMoEException($"Unknown preset '{name}'; choose one of: {string.Join(", ", All.Keys)}.");
 
-    static TrainingPreset CpuPreset(string name, string description, int experts, int topK, int decoderDepth, int iterations, int batchSize)
+    static TrainingPreset CpuPreset(string name, string description, int experts, int topK, int decoderDepth, int iterations, int batchSize,
+        bool cpuDepartures = true)
     {
         const int width = 384;   // ResNet18 conv3_x (128) + conv4_x (256) channels
         // Two taps (ResNet18 has two block pairs at stride 16); decoder outputs in reverse order pair with them.
@@ -182,11 +184,11 @@ public static class TrainingPresets
             Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
             // A light autoencoder and student on the encoder's token map instead of the reference's image-space CNN: as fast to
             // learn and cheaper per image, so batch 8 fits the budget (docs/engine.md, Global input).
-            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]) { TokenMap = new TokenGlobalExpertOptions() },
+            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]) { TokenMap = cpuDepartures ? new TokenGlobalExpertOptions() : null },
             // Experts no image of the batch selected are skipped; with per-level top-1 that halves the expert work (docs/engine.md, Throughput).
-            Execution = ExpertExecution.Sparse,
+            Execution = cpuDepartures ? ExpertExecution.Sparse : ExpertExecution.Dense,
             // The CLUB estimators learn from the main forward's detached features instead of a second forward (docs/engine.md, Throughput).
-            Objectives = AnomalyMoEOptions.Paper.Objectives with { EstimatorFeatures = EstimatorFeatures.MainForward },
+            Objectives = AnomalyMoEOptions.Paper.Objectives with { EstimatorFeatures = cpuDepartures ? EstimatorFeatures.MainForward : EstimatorFeatures.AfterStep },
             // The reference's component widths: the component MLP sees a few features per image, so its cost is negligible.
             Component = ComponentExpertOptions.ForWidth(width),
             // Per-level routing: with the reference's top-k over all experts the router leaves whole levels untrained at small batches (docs/engine.md, Routing scope).

@@ -17,7 +17,7 @@ public class StudyVariantTests
         new StudyVariant("per-level routing", "routing=per-level"),
         new StudyVariant("per-level clipping", "clip=per-level"),
         new StudyVariant("hold unselected", "unselected=hold"),
-        new StudyVariant("sparse", "execution=sparse"),
+        new StudyVariant("dense experts", "execution=dense"),
         new StudyVariant("own-group mask", "hm-mask=own-group"),
         new StudyVariant("textbook CLUB", "club=textbook"),
         new StudyVariant("two switches", "esb=off;topk=2;levels=pg;eir=on"));
@@ -38,8 +38,8 @@ public class StudyVariantTests
     public void Every_method_switch_can_be_a_variant_and_reaches_the_resolved_preset()
     {
         var changed = new[] { "levels=pg", "topk=2", "routing=all-experts", "clip=per-level", "unselected=step", "eir=off", "esb=off",
-            "execution=sparse", "hm-mask=own-group", "hm-ramp=50", "club=textbook", "eir-estimator=main-forward", "test-groups=training-groups", "scoring=set-min-max",
-            "fusion=sum", "global-view=jittered", "global-input=tokens" };
+            "execution=dense", "hm-mask=own-group", "hm-ramp=50", "club=textbook", "eir-estimator=after-step", "test-groups=training-groups", "scoring=set-min-max",
+            "fusion=sum", "global-view=jittered", "global-input=image" };
         Assert.Equal(RunSwitches.MethodSwitches.Select(s => s.GridKey), changed.Select(c => c[..c.IndexOf('=')]));
         var baseRun = new TrainingRun(Base, new TrainingSettings());
         var basePreset = Base.ResolvePreset();
