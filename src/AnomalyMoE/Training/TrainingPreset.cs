@@ -144,7 +144,7 @@ public static class TrainingPresets
     /// </summary>
     public static TrainingPreset Micro { get; } = CpuPreset("micro",
         "Smoke tests: cpu-tiny's model with the reference's global input, dense experts and after-step estimators, on 64-px images, batch 2, 100 iterations.",
-        // The reference's global input, dense experts and after-step estimators, so the engine tests exercise the reference paths.
+        // Without the cpu departures, so the engine tests exercise the reference paths.
         experts: 2, topK: 1, decoderDepth: 2, iterations: 100, batchSize: 2, cpuDepartures: false) with
     {
         Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
@@ -182,12 +182,12 @@ public static class TrainingPresets
             GlobalExperts = experts,
             ComponentExperts = experts,
             Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
-            // A light autoencoder and student on the encoder's token map instead of the reference's image-space CNN: as fast to
-            // learn and cheaper per image, so batch 8 fits the budget (docs/engine.md, Global input).
+            // A light autoencoder and student on the encoder's token map instead of the reference's image-space CNN: no worse alone
+            // at these budgets and far cheaper per image, so batch 8 fits the budget (docs/engine.md, Departures of cpu-tiny).
             Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]) { TokenMap = cpuDepartures ? new TokenGlobalExpertOptions() : null },
-            // Experts no image of the batch selected are skipped; with per-level top-1 that halves the expert work (docs/engine.md, Throughput).
+            // Experts no image of the batch selected are skipped; with per-level top-1 that can halve the expert work (docs/engine.md, Departures of cpu-tiny).
             Execution = cpuDepartures ? ExpertExecution.Sparse : ExpertExecution.Dense,
-            // The CLUB estimators learn from the main forward's detached features instead of a second forward (docs/engine.md, Throughput).
+            // The CLUB estimators learn from the main forward's detached features instead of a second forward (docs/engine.md, Departures of cpu-tiny).
             Objectives = AnomalyMoEOptions.Paper.Objectives with { EstimatorFeatures = cpuDepartures ? EstimatorFeatures.MainForward : EstimatorFeatures.AfterStep },
             // The reference's component widths: the component MLP sees a few features per image, so its cost is negligible.
             Component = ComponentExpertOptions.ForWidth(width),

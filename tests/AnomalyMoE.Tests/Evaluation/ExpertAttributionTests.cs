@@ -62,6 +62,7 @@ public class ExpertAttributionTests
         Assert.Equal(AnomalyLevels.Component, ExpertAttribution.LevelOf(logical with { Level = AnomalyLevels.Component }));
         Assert.Null(ExpertAttribution.LevelOf(logical with { DefectType = "scratch" }));
     }
+
     [Fact]
     public void The_report_averages_each_cell_over_the_categories_where_it_is_measurable()
     {
