@@ -127,11 +127,11 @@ public static class TrainingPresets
 
     /// <summary>
     /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, one per level (per-level top-1),
-    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, token-map global experts, 800 iterations of batch 8.
+    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, token-map global experts, 1100 iterations of batch 8.
     /// </summary>
     public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
-        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, token global experts, 800 iterations of batch 8.",
-        experts: 2, topK: 1, decoderDepth: 2, iterations: 800, batchSize: 8);
+        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, token global experts, 1100 iterations of batch 8.",
+        experts: 2, topK: 1, decoderDepth: 2, iterations: 1100, batchSize: 8);
 
     /// <summary>cpu-tiny with more capacity: 3/3/3 experts, per-level top-1, 4-block decoders, 600 iterations of batch 4.</summary>
     public static TrainingPreset CpuSmall { get; } = CpuPreset("cpu-small",
