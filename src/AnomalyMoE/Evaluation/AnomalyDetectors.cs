@@ -54,7 +54,7 @@ public interface IAnomalyDetector : IDisposable
     /// </summary>
     SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Fits a category's calibration on its normal <paramref name="normals"/> (the training images).</summary>
+    /// <summary>Fits a category's calibration on its normal <paramref name="normals"/> (<see cref="CalibrationHoldout.CalibrationNormals"/>).</summary>
     CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null);
 }
 
@@ -74,7 +74,9 @@ public static class Detectors
         var config = run.ReadConfig();
         var preset = config.ResolvePreset();
         var device = TorchRuntime.Resolve(deviceChoice);
-        var categoryList = categories.ToList();
+        // The calibration hold-out stays out of the segmenters and PatchCore banks fitted here, as it stayed out of training.
+        double holdout = preset.Scoring == ScoringMode.Calibrated ? preset.CalibrationHoldout : 0;
+        var categoryList = categories.Select(c => CalibrationHoldout.Apply(c, holdout)).ToList();
         var calibration = RunCalibration.Load(run.CalibrationPath);
         var encoder = EncoderFactory.Create(preset, config.EncoderWeights, device, precision);
         IAnomalyDetector detector;
@@ -109,7 +111,7 @@ public static class Detectors
             var missing = categoryList.Where(c => !calibration.Categories.ContainsKey(c.Key)).ToList();
             foreach (var category in missing)
             {
-                var normals = category.Train.ToList();
+                var normals = CalibrationHoldout.CalibrationNormals(category, holdout);
                 if (normals.Count == 0) throw new AnomalyMoEException($"Category '{category.Key}' has no training images to calibrate its scores on.");
                 calibration.Set(category.Key, detector.Calibrate(normals, progress));
             }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
 using AnomalyMoE.Experts;
+using AnomalyMoE.Maps;
 using AnomalyMoE.Model;
 using AnomalyMoE.Objectives;
 using AnomalyMoE.Runtime;
@@ -92,7 +93,8 @@ public static class AnomalyMoETrainer
         int checkpointEvery = settings.CheckpointEvery ?? preset.CheckpointEvery;
         var clock = Stopwatch.StartNew();
 
-        var catalog = MvtecDatasetReader.Read(config.Sources());
+        // Normals held out for calibration never reach training (CalibrationHoldout).
+        var catalog = CalibrationHoldout.Apply(MvtecDatasetReader.Read(config.Sources()), preset.Scoring == ScoringMode.Calibrated ? preset.CalibrationHoldout : 0);
         var trainRecords = catalog.Split(DatasetSplit.Train);
         if (trainRecords.Count < preset.BatchSize)
             throw new AnomalyMoEException($"Training needs at least one batch ({preset.BatchSize} images); the data holds {trainRecords.Count} training images.");

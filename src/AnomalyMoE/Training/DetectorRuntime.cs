@@ -185,12 +185,11 @@ public sealed class ComponentMaskSet : IDisposable
     /// <summary>Whether masks exist for a category key (<c>dataset/category</c>).</summary>
     public bool Has(string categoryKey) => released?.Kept.ContainsKey(categoryKey) ?? models.ContainsKey(categoryKey);
 
-    static string SplitFolder(DatasetSplit split) => split switch
-    {
-        DatasetSplit.Train => "train",
-        DatasetSplit.Validation => "validation",
-        _ => "test",
-    };
+    /// <summary>
+    /// The split folder an image sits in (<c>…/&lt;split&gt;/&lt;defect&gt;/&lt;file&gt;</c>), as the released masks are laid out;
+    /// a training image held out for calibration keeps the folder its record's split no longer names.
+    /// </summary>
+    static string SplitFolder(ImageRecord record) => Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(record.Path))) ?? "";
 
     IReadOnlyList<Tensor> ReleasedMasks(Released source, IReadOnlyList<ImageRecord> records, long height, long width)
     {
@@ -200,7 +199,7 @@ public sealed class ComponentMaskSet : IDisposable
             var key = $"{record.Dataset}/{record.Category}";
             if (!source.Kept.TryGetValue(key, out var kept)) throw new AnomalyMoEException($"No released component masks were read for category '{key}'.");
             var index = source.Indices.GetOrAdd(record.Path, ReleasedComponentMasks.ImageIndex);
-            var folder = ReleasedComponentMasks.ImageFolder(source.Root, record.Category, SplitFolder(record.Split), record.DefectType, index);
+            var folder = ReleasedComponentMasks.ImageFolder(source.Root, record.Category, SplitFolder(record), record.DefectType, index);
             if (!Directory.Exists(folder))
                 throw new AnomalyMoEException($"The released component masks lack image '{record.Path}' (expected the folder '{folder}').");
             result.Add(ReleasedComponentMasks.Read(folder, kept, (int)height, (int)width, source.ResizeTo));

@@ -62,6 +62,8 @@ public enum EncoderKind
 /// calibrated on each category's normal training images (set-independent, with a decision threshold).</param>
 /// <param name="GlobalView">What the global experts train on: the colour-jittered view (reference) or the plain image.</param>
 /// <param name="LevelFusion">How calibrated levels combine: their sum or their per-pixel maximum (unused under set min-max).</param>
+/// <param name="CalibrationHoldout">Share of each category's training normals kept out of training to calibrate on
+/// (<see cref="CalibrationHoldout"/>); 0 calibrates on the training images (unused under set min-max).</param>
 public sealed record TrainingPreset(
     string Name,
     string Description,
@@ -82,7 +84,8 @@ public sealed record TrainingPreset(
     UnselectedExpertUpdate UnselectedExperts = UnselectedExpertUpdate.Step,
     ScoringMode Scoring = ScoringMode.SetMinMax,
     LevelFusionRule LevelFusion = LevelFusionRule.Sum,
-    GlobalExpertView GlobalView = GlobalExpertView.Jittered)
+    GlobalExpertView GlobalView = GlobalExpertView.Jittered,
+    double CalibrationHoldout = 0)
 {
     public TrainingPreset Validate()
     {
@@ -95,6 +98,8 @@ public sealed record TrainingPreset(
         if (EvaluationBatchSize < 1) throw new AnomalyMoEException($"Preset '{Name}': EvaluationBatchSize must be at least 1, got {EvaluationBatchSize}.");
         if (!(LearningRate > 0)) throw new AnomalyMoEException($"Preset '{Name}': LearningRate must be positive, got {LearningRate}.");
         if (WarmupIterations < 0) throw new AnomalyMoEException($"Preset '{Name}': WarmupIterations must not be negative, got {WarmupIterations}.");
+        if (!(CalibrationHoldout is >= 0 and <= 0.5))
+            throw new AnomalyMoEException($"Preset '{Name}': CalibrationHoldout must be between 0 and 0.5, got {CalibrationHoldout}.");
         if (CheckpointEvery < 1) throw new AnomalyMoEException($"Preset '{Name}': CheckpointEvery must be at least 1, got {CheckpointEvery}.");
         if (Model.Global.Input == GlobalExpertInput.Image && GlobalInputSize < GlobalExpert.AutoencoderMinimumInput)
             throw new AnomalyMoEException($"Preset '{Name}': GlobalInputSize {GlobalInputSize} is below the global autoencoder's minimum {GlobalExpert.AutoencoderMinimumInput}.");

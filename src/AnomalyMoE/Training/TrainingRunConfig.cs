@@ -94,6 +94,9 @@ public sealed record TrainingRunConfig
     /// <summary>Sum or max of calibrated levels; null = the preset's.</summary>
     public LevelFusionRule? LevelFusion { get; init; }
 
+    /// <summary>Share of each category's training normals held out to calibrate on (0: the training images); null = the preset's.</summary>
+    public double? CalibrationHoldout { get; init; }
+
     /// <summary>Whether the global experts train on the jittered view (the reference) or the plain image; null = the preset's.</summary>
     public GlobalExpertView? GlobalView { get; init; }
 

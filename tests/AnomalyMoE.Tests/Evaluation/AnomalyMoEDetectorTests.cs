@@ -86,4 +86,21 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
         Assert.NotNull(all.Threshold);
         Assert.True(all.Scores.Distinct().Count() > 1, "every image scored the same");
     }
+
+    // With a hold-out, a share of the training normals never reaches training and is what the scores are calibrated on.
+    [Fact]
+    public void A_hold_out_calibrates_on_the_held_out_normals_only()
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory, Iterations = 2, Seed = 5, CalibrationHoldout = 0.5 };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
+        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        int train = category.Train.Count();
+
+        using (Detectors.Open(run, [category], DeviceChoice.Cpu)) { }
+
+        var stored = global::AnomalyMoE.Maps.RunCalibration.Load(run.CalibrationPath).Categories[category.Key];
+        Assert.Equal(CalibrationHoldout.HeldCount(train, 0.5), stored.Images);
+        Assert.InRange(stored.Images, 2, train - 2);
+    }
 }

@@ -156,6 +156,11 @@ public static class SwitchValues
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && double.IsFinite(x)
             ? x : throw new SwitchValueException("must be a positive number.");
 
+    /// <summary>A number from 0 to <paramref name="maximum"/>.</summary>
+    public static double Fraction(string text, double maximum) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x >= 0 && x <= maximum
+            ? x : throw new SwitchValueException($"must be a number from 0 to {Number(maximum)}.");
+
     public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -313,6 +313,13 @@ public static class RunSwitches
         effective: (_, p) => p.LevelFusion,
         apply: (p, v) => v is { } f ? p with { LevelFusion = f } : p);
 
+    public static RunSwitch<double?> Holdout { get; } = new("calibration hold-out", "--holdout", "holdout", "calibration_holdout", identity: true,
+        "share of each category's training normals kept out of training to calibrate the scores on, from 0 (calibrate on the training images) to 0.5; a dataset's own validation normals are used instead where it has them (calibrated scoring only); default: the preset's",
+        parse: text => Fraction(text, 0.5), format: v => Number(v!.Value),
+        get: r => r.Config.CalibrationHoldout, set: (r, v) => Config(r, c => c with { CalibrationHoldout = v }),
+        effective: (_, p) => p.CalibrationHoldout,
+        apply: (p, v) => v is { } f ? p with { CalibrationHoldout = f } : p);
+
     public static RunSwitch<GlobalExpertView?> GlobalView { get; } = new("global view", "--global-view", "global-view", "global_view", identity: true,
         "jittered (the colour-jittered view, its own token maps as target, the reference) or plain (the plain image with its cached token maps); default: the preset's",
         parse: text => GlobalViewNames.Parse(text), format: v => GlobalViewNames.Format(v!.Value),
@@ -334,7 +341,7 @@ public static class RunSwitches
         });
 
     public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, HardMiningRamp, Club,
-        EirEstimator, TestGroups, Scoring, Fusion, GlobalView, GlobalInput];
+        EirEstimator, TestGroups, Scoring, Fusion, Holdout, GlobalView, GlobalInput];
 
     /// <summary>The run's other fields and its execution settings.</summary>
     public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, Encoder, EncoderWeights, ComponentMasks, Precision,
