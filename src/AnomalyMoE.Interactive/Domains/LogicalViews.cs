@@ -97,30 +97,10 @@ public static class LogicalViews
         if (logical.Count == 0)
             return new NotebookView("logical-level-maps", "Level maps of a logical anomaly", "The test set holds no logical anomaly.");
         var record = predictions.Records[logical[0]];
-        // A second image keeps the batch statistics of the loss terms defined; only the first is shown.
-        var partner = predictions.Records.First(r => !r.IsAnomalous);
-        using var batch = study.LoadBatch([record, partner]);
-        using var inspection = study.Inspect(model, batch);
-        var (fused, scores) = evaluation.For([record]);
-        using (fused)
-        {
-            var name = $"{record.DefectType}/{Path.GetFileNameWithoutExtension(record.Path)}";
-            var panels = new List<MapPanel> { batch.Panels()[0] with { Title = name } };
-            var levels = inspection.Levels().ToDictionary(l => l.Level, l => l.Map);
-            foreach (var level in ExpertAttribution.RowOrder)
-            {
-                if (!levels.TryGetValue(level, out var map)) continue;
-                using var first = map.narrow(0, 0, 1);
-                panels.Add(MapPanels.FromBatch(batch.Images.narrow(0, 0, 1), batch.Encoder.Normalization, [$"{level} map"], first, batch.GroundTruth.narrow(0, 0, 1))[0]);
-            }
-            using var image = batch.Images.narrow(0, 0, 1);
-            using var truth = batch.GroundTruth.narrow(0, 0, 1);
-            panels.Add(MapPanels.FromBatch(image, batch.Encoder.Normalization, ["fused map"], fused, truth, scores)[0]);
-            return new NotebookView("logical-level-maps", $"One logical anomaly ({record.DefectType}) under each level's map",
-                new MapGallery(panels, $"{name}: image, patch, component and global maps, fused map (each on its own colour scale)", Columns: panels.Count),
-                "The patch level compares each small patch with normal ones, so a part that is missing or out of place but intact looks " +
-                "normal to it; the component and global levels see parts and the whole image, where a broken rule shows.");
-        }
+        return new NotebookView("logical-level-maps", $"One logical anomaly ({record.DefectType}) under each level's map",
+            TeachingViews.LevelMaps(study, evaluation, model, record),
+            "The patch level compares each small patch with normal ones, so a part that is missing or out of place but intact looks " +
+            "normal to it; the component and global levels see parts and the whole image, where a broken rule shows.");
     }
 
     static (int Good, int Logical, int Structural) CountTypes(IReadOnlyList<ImageRecord> records)

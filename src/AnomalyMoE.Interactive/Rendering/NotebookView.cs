@@ -27,7 +27,7 @@ public sealed partial record NotebookView(string Id, string Title, object Conten
                + (Note is { Length: > 0 } n ? $"<p>{WebUtility.HtmlEncode(n)}</p>" : "") + "</section>";
     }
 
-    /// <summary>The HTML of what a view holds: a PNG, a gallery, a data frame, a Plotly chart, text, another view, or a list of these.</summary>
+    /// <summary>The HTML of what a view holds: a PNG, a gallery, a data frame, a Plotly chart, text, preformatted text, another view, or a list of these.</summary>
     public static string ContentHtml(object content) => content switch
     {
         PngImage png => png.ToHtml(),
@@ -35,6 +35,7 @@ public sealed partial record NotebookView(string Id, string Title, object Conten
         DataFrame frame => MetricsTables.ToHtml(frame),
         GenericChart chart => AnomalyMoENotebook.ChartHtml(chart),
         string text => $"<p>{WebUtility.HtmlEncode(text)}</p>",
+        Preformatted block => $"<pre>{WebUtility.HtmlEncode(block.Text)}</pre>",
         NotebookView view => view.ToHtml(),
         IEnumerable<object> parts => string.Concat(parts.Select(ContentHtml)),
         _ => throw new ArgumentException($"A view cannot show a {content.GetType().Name}."),
@@ -42,3 +43,6 @@ public sealed partial record NotebookView(string Id, string Title, object Conten
 
     [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")] private static partial Regex IdPattern();
 }
+
+/// <summary>Text shown as it is written (scripts, command lines), in a monospaced block.</summary>
+public sealed record Preformatted(string Text);

@@ -122,9 +122,7 @@ public sealed class NotebookStudy : IDisposable
             Seed = o.Seed,
         };
         var info = Read(config);
-        var iterations = config.Iterations is { } n ? $"-{n.ToString(CultureInfo.InvariantCulture)}it" : "";
-        var run = new RunDirectory(Path.Combine(work, "runs", $"{Safe(info.Key)}-{config.Preset}{iterations}-{Hash(config)}"));
-        var study = new NotebookStudy(o, category, o.DataRoot is not null, root, info, config, run, work, synth);
+        var study = new NotebookStudy(o, category, o.DataRoot is not null, root, info, config, RunFolder(work, info, config), work, synth);
         study.Timings["data"] = clock.Elapsed.TotalSeconds;
         return study;
     }
@@ -153,6 +151,20 @@ public sealed class NotebookStudy : IDisposable
         var study = new NotebookStudy(Options, CategoryName, UsesRealData, DataRoot, Category, config, run, WorkDirectory, synthCommand, commands);
         CopyComponentCache(Run, study.Run);
         return study;
+    }
+
+    /// <summary>
+    /// The same category and settings on a sibling dataset root (MVTec 3D-AD's depth maps beside its RGB images, which share
+    /// file names and masks), with a run folder of its own.
+    /// </summary>
+    public NotebookStudy Sibling(string siblingRoot)
+    {
+        var root = Path.GetFullPath(siblingRoot);
+        if (!MvtecDatasetReader.DiscoverCategories(root).Contains(CategoryName))
+            throw new AnomalyMoEException($"Category '{CategoryName}' is not under the sibling dataset '{root}'.");
+        var config = Config with { Data = [new DataRoot(root, [CategoryName])] };
+        var info = Read(config);
+        return new NotebookStudy(Options, CategoryName, UsesRealData, root, info, config, RunFolder(WorkDirectory, info, config), WorkDirectory, synthCommand);
     }
 
     /// <summary>Where <see cref="Variant"/> runs go (an <c>amoe ablate --out</c> folder).</summary>
@@ -346,6 +358,13 @@ public sealed class NotebookStudy : IDisposable
             var target = Path.Combine(to.ComponentCacheDirectory, Path.GetFileName(file));
             if (!File.Exists(target)) File.Copy(file, target);
         }
+    }
+
+    /// <summary>A run folder named by category, preset, iterations and the configuration's hash.</summary>
+    static RunDirectory RunFolder(string work, CategoryInfo info, TrainingRunConfig config)
+    {
+        var iterations = config.Iterations is { } n ? $"-{n.ToString(CultureInfo.InvariantCulture)}it" : "";
+        return new RunDirectory(Path.Combine(work, "runs", $"{Safe(info.Key)}-{config.Preset}{iterations}-{Hash(config)}"));
     }
 
     /// <summary>Eight hex digits of the configuration: runs with other data or settings get other folders.</summary>

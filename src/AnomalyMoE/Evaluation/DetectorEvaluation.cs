@@ -87,7 +87,7 @@ public static class DetectorEvaluation
             using var predictions = detector.Predict(test, progress, cancellationToken);
             var labels = test.Select(r => (byte)r.Label).ToArray();
             PixelMapSet? pixels = null;
-            if (category.HasPixelMasks) pixels = GroundTruthSet(predictions, detector);
+            if (category.HasPixelMasks) pixels = GroundTruthSet(predictions, detector.Preset.Transform);
             var metrics = CategoryMetrics.Evaluate(category.Key, predictions.Scores, labels, pixels);
             var datasetMetrics = DatasetSpecificEvaluation.Compute(DatasetMetricsKinds.Of(category), category, predictions, pixels, detector.Preset.Transform);
             var levels = Levels.Select(level => LevelAuroc(level, test, predictions.Scores)).ToList();
@@ -134,13 +134,14 @@ public static class DetectorEvaluation
     }
 
     /// <summary>The ground-truth masks at the maps' resolution (nearest), paired with the maps.</summary>
-    static PixelMapSet GroundTruthSet(SetPredictions predictions, IAnomalyDetector detector)
+    /// <summary>A set's fused maps with each image's ground-truth mask at map resolution, for the pixel metrics.</summary>
+    public static PixelMapSet GroundTruthSet(SetPredictions predictions, ImageTransformOptions transform)
     {
         int n = predictions.Records.Count;
         int side = (int)predictions.Maps.shape[2];
         var maskBytes = new byte[(long)n * side * side];
         for (int i = 0; i < n; i++)
-            MapResolutionMasks.Load(predictions.Records[i].MaskPath, detector.Preset.Transform, side).CopyTo(maskBytes, (long)i * side * side);
+            MapResolutionMasks.Load(predictions.Records[i].MaskPath, transform, side).CopyTo(maskBytes, (long)i * side * side);
         return new PixelMapSet(predictions.Maps.contiguous().data<float>().ToArray(), maskBytes, n, side, side);
     }
 }

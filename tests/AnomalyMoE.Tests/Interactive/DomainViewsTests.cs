@@ -90,6 +90,38 @@ public class LogicalViewsTests : IClassFixture<LogicalViewsTests.Logical>
         Assert.Equal("fused map", gallery.Panels[^1].Title);
         Assert.Contains("<img src=\"data:image/png;base64,", view.ToHtml());
     }
+
+    [Fact]
+    public void The_closing_comparison_shows_the_fused_and_each_level_alone_then_the_top_anomaly_under_every_map()
+    {
+        using var model = run.Study.TrainedModel();
+        var view = TeachingViews.FusedAgainstLevels(run.Study, run.Evaluation, model);
+
+        var parts = Assert.IsAssignableFrom<IEnumerable<object>>(view.Content).ToList();
+        var table = Assert.IsType<DataFrame>(parts[0]);
+        Assert.Equal(Math.Round(run.Evaluation.Report.Mean.ImageAuroc, 4), (double?)table.Columns["fused image AUROC"][0]);
+        Assert.Equal(Math.Round(run.Evaluation.Report.ExpertLevelMeans.First(kv => kv.Key == ExpertLevels.Patch).Value, 4), (double?)table.Columns["patch alone"][0]);
+        var gallery = Assert.IsType<MapGallery>(parts[1]);
+        var top = run.Evaluation.Predictions.Records.Where(r => r.IsAnomalous).MaxBy(r => run.Evaluation.Scores[run.Evaluation.Predictions.Records.ToList().IndexOf(r)])!;
+        Assert.StartsWith($"{top.DefectType}/{Path.GetFileNameWithoutExtension(top.Path)}", gallery.Panels[0].Title);
+        Assert.Equal(2 + run.Evaluation.Predictions.ExpertLevelScores.Count, gallery.Panels.Count);
+    }
+
+    [Fact]
+    public void The_job_array_holds_one_task_per_grid_variant_and_the_baseline_and_leaves_preset_variants_out()
+    {
+        StudyVariant[] variants = [StudyVariant.Full, new("patch only", "levels=p"), new("no ESB", "esb=off"), new("larger", Preset: "cpu-small")];
+
+        var view = AblationViews.JobArray(run.Study, variants);
+
+        var tasks = global::AnomalyMoE.Training.Switches.AblationPlan.Read(run.Study.AblationDirectory + "-plan");
+        Assert.Equal(["default", "levels-p", "esb-off", "patchcore"], tasks.Select(t => t.Name));
+        var blocks = Assert.IsAssignableFrom<IEnumerable<object>>(view.Content).Cast<Preformatted>().ToList();
+        Assert.Contains("Left out (a plan keeps one preset): larger.", blocks[0].Text);
+        Assert.Contains("#SBATCH --array=0-3", blocks[1].Text);
+        Assert.Contains("--resume", blocks[2].Text);
+        Assert.Contains("<pre>", view.ToHtml());
+    }
 }
 
 [Collection(NotebookCollection.Name)]
@@ -236,5 +268,78 @@ public class MedicalViewsTests : IClassFixture<MedicalViewsTests.Medical>
         var frame = Assert.IsType<DataFrame>(MedicalViews.Annotation(run.Study, run.Evaluation).Content);
         Assert.Equal("yes", frame.Columns[1][1]);
         Assert.Contains("AUPRO", (string)frame.Columns[2][1]);
+    }
+}
+
+[Collection(NotebookCollection.Name)]
+public class ThreeDViewsTests : IClassFixture<ThreeDViewsTests.ThreeD>
+{
+    /// <summary>The synthetic 3d family and its depth sibling, each trained for one iteration and evaluated.</summary>
+    public sealed class ThreeD : IDisposable
+    {
+        public TrainedStudy Rgb { get; } = new(SyntheticFamilies.ThreeD);
+        public NotebookStudy Depth { get; }
+        public StudyEvaluation DepthEvaluation { get; }
+
+        public ThreeD()
+        {
+            Depth = Rgb.Study.Sibling(ThreeDViews.DepthRootOf(Rgb.Study));
+            Depth.Train();
+            DepthEvaluation = Depth.Evaluate(overlaysPerSide: 0);
+        }
+
+        public void Dispose()
+        {
+            DepthEvaluation.Dispose();
+            Depth.Dispose();
+            Rgb.Dispose();
+        }
+    }
+
+    readonly ThreeD run;
+    public ThreeDViewsTests(ThreeD fixture) => run = fixture;
+
+    [Fact]
+    public void The_depth_sibling_holds_the_same_category_and_test_names_in_a_run_of_its_own()
+    {
+        Assert.EndsWith(SyntheticFamilies.DepthRoot, run.Depth.DataRoot);
+        Assert.Equal(run.Rgb.Study.CategoryName, run.Depth.CategoryName);
+        Assert.NotEqual(run.Rgb.Study.Run.Root, run.Depth.Run.Root);
+        Assert.Equal(run.Rgb.Study.Category.Test.Select(r => Path.GetFileName(r.Path)), run.Depth.Category.Test.Select(r => Path.GetFileName(r.Path)));
+    }
+
+    [Fact]
+    public void Each_image_sits_beside_its_stretched_gray_depth_map_with_the_same_outline()
+    {
+        var gallery = Assert.IsType<MapGallery>(ThreeDViews.RgbAndDepth(run.Rgb.Study, run.Depth, normal: 1, anomalous: 2).Content);
+        Assert.Equal(6, gallery.Panels.Count);
+        foreach (var pair in gallery.Panels.Chunk(2))
+        {
+            Assert.EndsWith("(RGB)", pair[0].Title);
+            Assert.EndsWith("(depth)", pair[1].Title);
+            Assert.True(pair[1].Rgb.Chunk(3).All(c => c[0] == c[1] && c[1] == c[2]), $"{pair[1].Title} is not gray");
+            Assert.Equal((0f, 1f), (pair[1].Rgb.Min(), pair[1].Rgb.Max()));
+            Assert.Equal(pair[0].Mask, pair[1].Mask);
+        }
+        Assert.Contains(gallery.Panels[2].Mask!, b => b != 0);
+    }
+
+    [Fact]
+    public void Rgb_and_depth_rows_repeat_each_runs_metrics_and_the_combination_adds_their_scores()
+    {
+        var transform = run.Rgb.Study.Preset.Transform;
+        var frame = Assert.IsType<DataFrame>(ThreeDViews.Modalities(run.Rgb.Evaluation, run.DepthEvaluation, transform).Content);
+
+        Assert.Equal(3, frame.Rows.Count);
+        Assert.Equal(Math.Round(run.Rgb.Evaluation.Metrics.ImageAuroc, 4), (double?)frame.Columns["I-AUROC"][0]);
+        Assert.Equal(Math.Round(run.DepthEvaluation.Metrics.ImageAuroc, 4), (double?)frame.Columns["I-AUROC"][1]);
+        Assert.Equal(Math.Round(run.Rgb.Evaluation.Metrics.PixelAuroc!.Value, 4), (double?)frame.Columns["P-AUROC"][0]);
+        var pixels = DetectorEvaluation.GroundTruthSet(run.Rgb.Evaluation.Predictions, transform);
+        var strict = PixelMetrics.Compute(pixels, 0.01).AuproAt(0.01);
+        Assert.Equal(Math.Round(strict, 4), (double?)frame.Columns["AUPRO@0.01"][0]);
+
+        var summed = run.Rgb.Evaluation.Scores.Zip(run.DepthEvaluation.Scores, (a, b) => a + b).ToArray();
+        var combined = BinaryMetrics.Compute(summed, run.Rgb.Evaluation.Labels.Select(l => (byte)l).ToArray()).Auroc;
+        Assert.Equal(Math.Round(combined, 4), (double?)frame.Columns["I-AUROC"][2]);
     }
 }
