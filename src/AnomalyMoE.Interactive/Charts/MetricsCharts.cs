@@ -21,7 +21,7 @@ public static class MetricsCharts
                 Bars("image AUROC", list.Select(r => r.Metrics.ImageAuroc)),
                 Bars("pixel AUROC", list.Select(r => r.Metrics.PixelAuroc ?? double.NaN)),
             ])
-            .Titled(title).AxisTitles("", "AUROC").Sized(Math.Max(640, 110 * list.Count + 160), 520).LegendAbove()
+            .Titled(title).AxisTitles("run", "AUROC").Sized(Math.Max(640, 110 * list.Count + 160), 520).LegendAbove()
             .WithLayoutValues(("yaxis.range", new[] { 0.0, 1.05 }));
     }
 }

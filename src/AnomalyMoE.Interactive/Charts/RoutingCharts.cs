@@ -62,7 +62,7 @@ public static class RoutingCharts
                 zData: z, X: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(routing.ExpertNames, true),
                 Y: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(labels, true))
             .Titled(title)
-            .AxisTitles("expert", "")
+            .AxisTitles("expert", "image")
             .Sized(width, height)
             .WithLayoutValues(("yaxis.autorange", "reversed"), ("yaxis.dtick", 1), ("xaxis.dtick", 1), ("xaxis.side", "bottom"));
     }
@@ -102,7 +102,7 @@ public static class RoutingCharts
                 zData: z, X: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(experts, true),
                 Y: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(names, true))
             .Titled(title)
-            .AxisTitles("expert", "")
+            .AxisTitles("expert", "run")
             .Sized(Math.Max(Math.Max(520, 8 * title.Length + 60), labelWidth + 70 * experts.Length + 200), Math.Max(300, 30 * list.Count + 170))
             .WithLayoutValues(("yaxis.autorange", "reversed"), ("yaxis.dtick", 1), ("xaxis.dtick", 1));
     }
