@@ -269,6 +269,32 @@ public class MedicalViewsTests : IClassFixture<MedicalViewsTests.Medical>
         Assert.Equal("yes", frame.Columns[1][1]);
         Assert.Contains("AUPRO", (string)frame.Columns[2][1]);
     }
+
+    [Fact]
+    public void A_subset_with_image_labels_only_trains_scores_and_leaves_pixel_metrics_empty()
+    {
+        // The synthetic subset without its ground_truth folder, as BMAD's label-only subsets come.
+        using var labelsOnly = new TempDirectory();
+        var source = Path.Combine(run.Study.DataRoot, run.Study.CategoryName);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories)
+                     .Where(f => !Path.GetRelativePath(source, f).StartsWith("ground_truth", StringComparison.Ordinal)))
+        {
+            var target = labelsOnly.Combine(run.Study.CategoryName, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        using var study = NotebookStudy.Create(StudyOptions.Fast with { DataRoot = labelsOnly.Path, Iterations = 1, WorkDirectory = labelsOnly.Combine("work") });
+        study.Train();
+        using var evaluation = study.Evaluate(overlaysPerSide: 0);
+
+        Assert.False(study.Category.HasPixelMasks);
+        Assert.True(double.IsFinite(evaluation.Metrics.ImageAuroc));
+        Assert.Null(evaluation.Metrics.PixelAuroc);
+        var frame = Assert.IsType<DataFrame>(MedicalViews.Annotation(study, evaluation).Content);
+        Assert.Equal("no", frame.Columns[1][1]);
+        var gallery = Assert.IsType<MapGallery>(MedicalViews.Slices(study, normal: 1, anomalous: 2).Content);
+        Assert.All(gallery.Panels, p => Assert.True(p.Mask is null || p.Mask.All(b => b == 0), $"{p.Title} has a lesion outline"));
+    }
 }
 
 [Collection(NotebookCollection.Name)]
