@@ -34,7 +34,7 @@ public sealed record LevelMapSet(Tensor? Patch, Tensor? Global, Tensor? Componen
 /// </summary>
 public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutput>
 {
-    // Field names are the state-dict prefixes of the reference model.
+    // Field names are the state-dict prefixes of the reference model; ExpertLayout.ParameterPrefixes spells the experts' ones.
     readonly DinoVisionTransformer? encoder;
     readonly ModuleList<PatchExpert> patch_experts;
     readonly ModuleList<Module<Tensor, (Tensor Autoencoder, Tensor Student)>> global_experts;

@@ -146,12 +146,6 @@ public sealed record AnomalyMoEOptions(
     /// <summary>Total expert count E = Np + Ng + Nc (the router's output width).</summary>
     public int TotalExperts => Layout.Total;
 
-    /// <summary>Index of the first global expert in the routing weights.</summary>
-    public int GlobalOffset => Layout.Global.Offset;
-
-    /// <summary>Index of the first component expert in the routing weights.</summary>
-    public int ComponentOffset => Layout.Component.Offset;
-
     /// <summary>These options with the expert counts of <paramref name="layout"/>.</summary>
     public AnomalyMoEOptions WithLayout(ExpertLayout layout) =>
         this with { PatchExperts = layout.Patch.Count, GlobalExperts = layout.Global.Count, ComponentExperts = layout.Component.Count };
