@@ -1,3 +1,4 @@
+using AnomalyMoE.Experts;
 using Plotly.NET;
 using PlotlyChart = Plotly.NET.CSharp.Chart;
 
@@ -9,13 +10,18 @@ namespace AnomalyMoE.Interactive.Charts;
 /// </summary>
 public sealed record RoutingSummary(double[][] Weights, int PatchExperts, int GlobalExperts, int ComponentExperts, IReadOnlyList<string> ImageLabels)
 {
-    public int ExpertCount => PatchExperts + GlobalExperts + ComponentExperts;
+    public RoutingSummary(double[][] weights, ExpertLayout layout, IReadOnlyList<string> imageLabels)
+        : this(weights, layout.Patch.Count, layout.Global.Count, layout.Component.Count, imageLabels)
+    {
+    }
+
+    public ExpertLayout Layout => new(PatchExperts, GlobalExperts, ComponentExperts);
+
+    public int ExpertCount => Layout.Total;
 
     /// <summary>Expert names in routing order: P0…, G0…, C0….</summary>
     public IReadOnlyList<string> ExpertNames =>
-        Enumerable.Range(0, PatchExperts).Select(i => $"P{i}")
-            .Concat(Enumerable.Range(0, GlobalExperts).Select(i => $"G{i}"))
-            .Concat(Enumerable.Range(0, ComponentExperts).Select(i => $"C{i}")).ToArray();
+        Layout.Levels.SelectMany(l => Enumerable.Range(0, l.Count).Select(i => $"{char.ToUpperInvariant(l.Letter)}{i}")).ToArray();
 
     /// <summary>Share of images that selected each expert (weight &gt; 0).</summary>
     public double[] SelectionRate() => Enumerable.Range(0, ExpertCount)
@@ -24,19 +30,14 @@ public sealed record RoutingSummary(double[][] Weights, int PatchExperts, int Gl
     /// <summary>Mean total weight each level receives per image (the fusion weights the level's map by its largest expert weight).</summary>
     public IReadOnlyDictionary<string, double> LevelShare()
     {
-        double Level(int start, int count) => count == 0 || Weights.Length == 0 ? 0 : Weights.Average(w => w.Skip(start).Take(count).Sum());
-        return new Dictionary<string, double>
-        {
-            ["patch"] = Level(0, PatchExperts),
-            ["global"] = Level(PatchExperts, GlobalExperts),
-            ["component"] = Level(PatchExperts + GlobalExperts, ComponentExperts),
-        };
+        double Share(ExpertLevel level) => level.Count == 0 || Weights.Length == 0 ? 0 : Weights.Average(w => w.Skip(level.Offset).Take(level.Count).Sum());
+        return Layout.Levels.ToDictionary(l => l.Name, Share);
     }
 
     public RoutingSummary Validate()
     {
         if (Weights.Any(w => w.Length != ExpertCount))
-            throw new ArgumentException($"Every weight row must hold {ExpertCount} experts ({PatchExperts} patch + {GlobalExperts} global + {ComponentExperts} component).");
+            throw new ArgumentException($"Every weight row must hold {ExpertCount} experts ({Layout}).");
         if (ImageLabels.Count != Weights.Length)
             throw new ArgumentException($"{ImageLabels.Count} image labels for {Weights.Length} weight rows.");
         return this;
@@ -89,7 +90,8 @@ public static class RoutingCharts
     {
         var list = runs.Where(r => r.Report.ExpertNames.Count > 0).ToList();
         if (list.Count == 0) throw new ArgumentException("No run with experts to chart.");
-        static int Order(string expert) => expert.StartsWith("patch_", StringComparison.Ordinal) ? 0 : expert.StartsWith("global_", StringComparison.Ordinal) ? 1 : 2;
+        // A name of no level sorts with the last level.
+        static int Order(string expert) => ExpertLayout.LevelIndexOf(expert) is var i and >= 0 ? i : ExpertLayout.LevelNames.Count - 1;
         var experts = list.SelectMany(r => r.Report.ExpertNames).Distinct().OrderBy(Order).ThenBy(e => e, StringComparer.Ordinal).ToArray();
         var z = list.Select(r => (IEnumerable<double>)experts.Select(e =>
         {

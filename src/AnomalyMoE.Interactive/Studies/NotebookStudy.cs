@@ -317,7 +317,7 @@ public sealed class NotebookStudy : IDisposable
         using var levels = model.Model.LevelMaps(output, batch.Images.shape[2], batch.Images.shape[3]);
         var maps = new LevelMapSet(levels.Patch?.cpu().clone().MoveToOuterDisposeScope(), levels.Global?.cpu().clone().MoveToOuterDisposeScope(),
             levels.Component?.cpu().clone().MoveToOuterDisposeScope());
-        var routing = new Charts.RoutingSummary(Rows(output.Routing.Weights), options.PatchExperts, options.GlobalExperts, options.ComponentExperts, batch.Titles);
+        var routing = new Charts.RoutingSummary(Rows(output.Routing.Weights), options.Layout, batch.Titles);
         return new BatchInspection(maps, routing, losses, options);
     }
 

@@ -96,14 +96,8 @@ public sealed class BatchInspection(LevelMapSet levelMaps, RoutingSummary routin
     /// <summary>Whether any image of the batch routed weight to the level's experts (a level nobody selected has an all-zero map).</summary>
     public bool Routed(string level)
     {
-        var (start, count) = level switch
-        {
-            "patch" => (0, Options.PatchExperts),
-            "global" => (Options.PatchExperts, Options.GlobalExperts),
-            "component" => (Options.PatchExperts + Options.GlobalExperts, Options.ComponentExperts),
-            _ => throw new ArgumentException($"Level '{level}' is not patch, global or component.", nameof(level)),
-        };
-        return Routing.Weights.Any(w => w.Skip(start).Take(count).Any(v => v > 0));
+        var experts = Options.Layout.Level(level);
+        return Routing.Weights.Any(w => w.Skip(experts.Offset).Take(experts.Count).Any(v => v > 0));
     }
 
     /// <summary>One gallery per level: the batch's images under that level's map (one colour scale per level), ground truth outlined.</summary>

@@ -1,6 +1,7 @@
 using AnomalyMoE.Maps;
 using AnomalyMoE.Data;
 using AnomalyMoE.Evaluation;
+using AnomalyMoE.Experts;
 using AnomalyMoE.Interactive.Charts;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -44,10 +45,9 @@ public sealed class StudyEvaluation(string name, RunDirectory run, EvaluationRep
     public RoutingSummary? Selection()
     {
         if (Report.ExpertNames.Count == 0) return null;
-        int Count(string prefix) => Report.ExpertNames.Count(n => n.StartsWith(prefix, StringComparison.Ordinal));
         var titles = Predictions.Records.Select(r => $"{r.DefectType}/{Path.GetFileNameWithoutExtension(r.Path)}").ToArray();
         return new RoutingSummary(Predictions.RoutingMask.Select(row => row.Select(v => (double)v).ToArray()).ToArray(),
-            Count("patch_"), Count("global_"), Count("component_"), titles).Validate();
+            ExpertLayout.FromExpertNames(Report.ExpertNames), titles).Validate();
     }
 
     public void Dispose() => Predictions.Dispose();

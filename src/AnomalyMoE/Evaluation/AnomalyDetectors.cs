@@ -139,10 +139,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
     public TrainingPreset Preset => preset;
     public AnomalyMoEModel Model => model;
 
-    public IReadOnlyList<string> ExpertNames { get; } =
-        Enumerable.Range(0, preset.Model.PatchExperts).Select(i => $"patch_{i}")
-            .Concat(Enumerable.Range(0, preset.Model.GlobalExperts).Select(i => $"global_{i}"))
-            .Concat(Enumerable.Range(0, preset.Model.ComponentExperts).Select(i => $"component_{i}")).ToArray();
+    public IReadOnlyList<string> ExpertNames { get; } = preset.Model.Layout.ExpertNames;
 
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -198,14 +195,11 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
             }
             using var allWeights = cat(weights, 0);
             var levelsOut = new List<LevelMap>();
-            void Add(string name, List<Tensor> parts, int start, int count)
+            foreach (var (parts, level) in new[] { patch, global, component }.Zip(o.Layout.Levels))
             {
-                if (parts.Count == 0 || count == 0) return;
-                levelsOut.Add(new LevelMap(name, cat(parts, 0), allWeights[.., start..(start + count)].amax([1]).contiguous()));
+                if (parts.Count == 0 || level.Count == 0) continue;
+                levelsOut.Add(new LevelMap(level.Name, cat(parts, 0), allWeights[.., level.Slice].amax([1]).contiguous()));
             }
-            Add(ExpertLevels.Patch, patch, 0, o.PatchExperts);
-            Add(ExpertLevels.Global, global, o.GlobalOffset, o.GlobalExperts);
-            Add(ExpertLevels.Component, component, o.ComponentOffset, o.ComponentExperts);
             return new LevelPredictions(levelsOut, selected.ToArray());
         }
         finally

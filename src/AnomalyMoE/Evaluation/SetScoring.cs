@@ -1,4 +1,5 @@
 using AnomalyMoE.Data;
+using AnomalyMoE.Experts;
 using AnomalyMoE.Maps;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -95,7 +96,7 @@ public static class SetScoring
             weights.Add(levels.First(l => ReferenceEquals(l.Map, map)).GroupWeight.view(-1, 1));
         }
         using var routing = cat(weights, 1);
-        return MapFusion.Fuse(patch, global, component, routing, patch is null ? 0 : 1, global is null ? 0 : 1, component is null ? 0 : 1, fusion);
+        return MapFusion.Fuse(patch, global, component, routing, new ExpertLayout(patch is null ? 0 : 1, global is null ? 0 : 1, component is null ? 0 : 1), fusion);
     }
 
     static float[] Scores(FusedMaps fused)

@@ -1,3 +1,4 @@
+using AnomalyMoE.Experts;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -54,29 +55,23 @@ public sealed record FusedMaps(Tensor Smoothed, Tensor Scores) : IDisposable
 public static class MapFusion
 {
     /// <summary>
-    /// Fuses level maps <c>[N,1,H,W]</c> (null, or a group of zero experts, leaves the level out) using the routing weights
-    /// <c>[N, patch + global + component]</c> in that expert order.
+    /// Fuses level maps <c>[N,1,H,W]</c> (null, or a level of zero experts, leaves the level out) using the routing weights
+    /// <c>[N, experts]</c> in the order of <paramref name="layout"/>.
     /// </summary>
     public static FusedMaps Fuse(Tensor? patch, Tensor? global, Tensor? component, Tensor routingWeights,
-        int patchExperts, int globalExperts, int componentExperts, MapFusionOptions? options = null)
+        ExpertLayout layout, MapFusionOptions? options = null)
     {
         var o = (options ?? MapFusionOptions.Reference).Validate();
-        if (routingWeights.dim() != 2 || routingWeights.shape[1] != patchExperts + globalExperts + componentExperts)
+        if (routingWeights.dim() != 2 || routingWeights.shape[1] != layout.Total)
             throw new ArgumentException(
-                $"Routing weights are [{string.Join(", ", routingWeights.shape)}]; expected [N, {patchExperts + globalExperts + componentExperts}] for {patchExperts} patch + {globalExperts} global + {componentExperts} component experts.",
+                $"Routing weights are [{string.Join(", ", routingWeights.shape)}]; expected [N, {layout.Total}] for {layout} experts.",
                 nameof(routingWeights));
         using var scope = NewDisposeScope();
         Tensor? fused = null;
-        var levels = new (Tensor? Map, int Start, int Count)[]
+        foreach (var (map, level) in new[] { patch, global, component }.Zip(layout.Levels))
         {
-            (patch, 0, patchExperts),
-            (global, patchExperts, globalExperts),
-            (component, patchExperts + globalExperts, componentExperts),
-        };
-        foreach (var (map, start, count) in levels)
-        {
-            if (map is null || count == 0) continue;
-            var groupWeight = routingWeights[.., start..(start + count)].amax([1]).view(-1, 1, 1, 1).to(map.dtype, map.device);
+            if (map is null || level.Count == 0) continue;
+            var groupWeight = routingWeights[.., level.Slice].amax([1]).view(-1, 1, 1, 1).to(map.dtype, map.device);
             var term = groupWeight * MinMaxNormalize(map, o.NormalizationEpsilon);
             fused = fused is null ? term : fused + term;
         }

@@ -34,7 +34,7 @@ public sealed record LevelMapSet(Tensor? Patch, Tensor? Global, Tensor? Componen
 /// </summary>
 public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutput>
 {
-    // Field names are the state-dict prefixes of the reference model.
+    // Field names are the state-dict prefixes of the reference model; ExpertLayout.ParameterPrefixes spells the experts' ones.
     readonly DinoVisionTransformer? encoder;
     readonly ModuleList<PatchExpert> patch_experts;
     readonly ModuleList<Module<Tensor, (Tensor Autoencoder, Tensor Student)>> global_experts;
@@ -71,7 +71,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         patch_experts = new ModuleList<PatchExpert>(Enumerable.Range(0, options.PatchExperts).Select(_ => new PatchExpert(options.Patch)).ToArray());
         global_experts = new ModuleList<Module<Tensor, (Tensor Autoencoder, Tensor Student)>>(Enumerable.Range(0, options.GlobalExperts).Select(_ => GlobalExpert.Create(options.Global)).ToArray());
         component_experts = new ModuleList<ComponentExpert>(Enumerable.Range(0, options.ComponentExperts).Select(_ => new ComponentExpert(options.Component)).ToArray());
-        gating_network = new TopKRouter(options.EmbedDim, options.TotalExperts, options.Router, [options.PatchExperts, options.GlobalExperts, options.ComponentExperts]);
+        gating_network = new TopKRouter(options.EmbedDim, options.TotalExperts, options.Router, options.Layout.Counts);
         RegisterComponents();
     }
 
@@ -129,7 +129,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
     /// </summary>
     public void LoadExperts(IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
-        string[] prefixes = ["patch_experts.", "global_experts.", "component_experts.", "gating_network."];
+        string[] prefixes = [.. ExpertLayout.ParameterPrefixes, "gating_network."];
         var expected = state_dict().Where(kv => prefixes.Any(p => kv.Key.StartsWith(p, StringComparison.Ordinal)))
             .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var given = tensors.Where(kv => prefixes.Any(p => kv.Key.StartsWith(p, StringComparison.Ordinal)))
@@ -179,6 +179,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
     public override AnomalyMoEOutput forward(AnomalyMoEInput input)
     {
         var o = Options;
+        var layout = o.Layout;
         EncoderOutput? ownedImageTokens = null, ownedJitteredTokens = null;
         var kept = new List<Tensor>();
         T Keep<T>(T t) where T : Tensor { kept.Add(t); return t; }
@@ -203,7 +204,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 var fused = TokenMaps.Mean(view.Layers);
                 for (int i = 0; i < o.PatchExperts; i++)
                 {
-                    if (!Runs(i)) continue;
+                    if (!Runs(layout.Patch.Offset + i)) continue;
                     var raw = patch_experts[i].ReconstructGroups(fused, prefix, gridH, gridW, decoderGroups);
                     var gates = raw.Select(_ => new GradientGate()).ToArray();
                     patch[i] = new PatchExpertResult(raw.Select((m, g) => Keep(gates[g].Attach(m))).ToArray(), gates);
@@ -231,7 +232,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 var globalInput = onTokens ? Keep(GroupMap(jitteredView ?? view, o.EncoderGroups[^1], prefix, gridH, gridW)) : jittered!;
                 for (int i = 0; i < o.GlobalExperts; i++)
                 {
-                    if (!Runs(o.GlobalOffset + i)) continue;
+                    if (!Runs(layout.Global.Offset + i)) continue;
                     var (ae, student) = global_experts[i].forward(globalInput);
                     global[i] = new GlobalExpertResult(Keep(ae), Keep(student));
                 }
@@ -249,7 +250,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 {
                     for (int i = 0; i < o.ComponentExperts; i++)
                     {
-                        if (Runs(o.ComponentOffset + i)) reconstructions[i] = Keep(component_experts[i].forward(components.Features));
+                        if (Runs(layout.Component.Offset + i)) reconstructions[i] = Keep(component_experts[i].forward(components.Features));
                     }
                 }
             }
@@ -309,6 +310,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
     public LevelMapSet LevelMaps(AnomalyMoEOutput output, long height, long width)
     {
         var o = Options;
+        var layout = o.Layout;
         using var scope = NewDisposeScope();
         var weights = output.Routing.Weights;
         Tensor? patchMap = null, globalMap = null, componentMap = null;
@@ -316,14 +318,14 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         {
             var ran = Ran(output.Patch);
             var pairs = ran.Select(i => (output.EncoderMaps[^1], output.Patch[i]!.DecoderMaps[^1])).ToArray();
-            var grid = Maps.LevelMaps.Patch(pairs, Columns(weights, 0, ran), output.GridH, output.GridW);
+            var grid = Maps.LevelMaps.Patch(pairs, Columns(weights, layout.Patch.Offset, ran), output.GridH, output.GridW);
             patchMap = Maps.LevelMaps.ToImage(grid, height, width);
         }
         if (o.GlobalExperts > 0)
         {
             var ran = Ran(output.Global);
             var maps = ran.Select(i => GlobalExpert.AnomalyMap(output.Global[i]!.Autoencoder, output.Global[i]!.Student, output.GridH, output.GridW)).ToArray();
-            var grid = Maps.LevelMaps.Global(maps, Columns(weights, o.GlobalOffset, ran), output.GridH, output.GridW);
+            var grid = Maps.LevelMaps.Global(maps, Columns(weights, layout.Global.Offset, ran), output.GridH, output.GridW);
             globalMap = Maps.LevelMaps.ToImage(grid, height, width);
         }
         if (o.ComponentExperts > 0)
@@ -333,7 +335,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
             {
                 var scores = ran.Length == 0
                     ? zeros(c.Total, dtype: c.Features.dtype, device: c.Features.device)
-                    : Maps.LevelMaps.ComponentScores(ran.Select(i => output.ComponentReconstructions[i]!).ToArray(), c.Features, c.Counts, Columns(weights, o.ComponentOffset, ran));
+                    : Maps.LevelMaps.ComponentScores(ran.Select(i => output.ComponentReconstructions[i]!).ToArray(), c.Features, c.Counts, Columns(weights, layout.Component.Offset, ran));
                 componentMap = ComponentFeatures.AnomalyMap(scores, masks, c.Counts, height, width);
             }
             else
@@ -346,7 +348,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
 
     /// <summary>Fuses level maps of a whole evaluated set into smoothed maps and image scores (see <see cref="MapFusion"/>).</summary>
     public FusedMaps Fuse(LevelMapSet maps, Tensor routingWeights, MapFusionOptions? options = null) =>
-        MapFusion.Fuse(maps.Patch, maps.Global, maps.Component, routingWeights, Options.PatchExperts, Options.GlobalExperts, Options.ComponentExperts, options);
+        MapFusion.Fuse(maps.Patch, maps.Global, maps.Component, routingWeights, Options.Layout, options);
 
     static int[] Ran<T>(IReadOnlyList<T?> results) => Enumerable.Range(0, results.Count).Where(i => results[i] is not null).ToArray();
 

@@ -140,14 +140,15 @@ public sealed record AnomalyMoEOptions(
         Component = ComponentExpertOptions.ForWidth(64), Encoder = Dinov2Options.Tiny,
     };
 
+    /// <summary>The levels' order, offsets, expert names and parameter prefixes for these expert counts.</summary>
+    public ExpertLayout Layout => new(PatchExperts, GlobalExperts, ComponentExperts);
+
     /// <summary>Total expert count E = Np + Ng + Nc (the router's output width).</summary>
-    public int TotalExperts => PatchExperts + GlobalExperts + ComponentExperts;
+    public int TotalExperts => Layout.Total;
 
-    /// <summary>Index of the first global expert in the routing weights.</summary>
-    public int GlobalOffset => PatchExperts;
-
-    /// <summary>Index of the first component expert in the routing weights.</summary>
-    public int ComponentOffset => PatchExperts + GlobalExperts;
+    /// <summary>These options with the expert counts of <paramref name="layout"/>.</summary>
+    public AnomalyMoEOptions WithLayout(ExpertLayout layout) =>
+        this with { PatchExperts = layout.Patch.Count, GlobalExperts = layout.Global.Count, ComponentExperts = layout.Component.Count };
 
     /// <summary>The encoder and decoder groups the patch level is compared on at test time (see <see cref="TestGroups"/>).</summary>
     public (int[][] Encoder, int[][] Decoder) TestTimeGroupIndices() => TestGroups == TestTimeGroups.AllTaps
@@ -166,7 +167,7 @@ public sealed record AnomalyMoEOptions(
         Patch.Validate();
         Global.Validate();
         Component.Validate();
-        Router.Validate(TotalExperts, [PatchExperts, GlobalExperts, ComponentExperts]);
+        Router.Validate(TotalExperts, Layout.Counts);
         Objectives.Validate();
         if (Patch.EmbedDim != EmbedDim) throw new ArgumentException($"Patch.EmbedDim ({Patch.EmbedDim}) differs from EmbedDim ({EmbedDim}).", nameof(Patch));
         if (Global.EmbedDim != EmbedDim) throw new ArgumentException($"Global.EmbedDim ({Global.EmbedDim}) differs from EmbedDim ({EmbedDim}).", nameof(Global));

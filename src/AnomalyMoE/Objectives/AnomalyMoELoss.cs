@@ -38,12 +38,12 @@ public static class AnomalyMoELoss
         var o = options.Objectives;
         using var scope = NewDisposeScope();
         var weights = output.Routing.Weights;
-        int np = options.PatchExperts, ng = options.GlobalExperts, nc = options.ComponentExperts;
+        var layout = options.Layout;
 
         var patchLosses = output.Patch
             .Select(p => p is null ? null : HardMiningLoss.PerImage(output.EncoderMaps, p.DecoderMaps, p.Gates, o.HardMining))
             .ToArray();
-        var patch = ReconstructionLoss.PerImageLevel(weights[.., 0..np], patchLosses, o.Scales.Patch);
+        var patch = ReconstructionLoss.PerImageLevel(weights[.., layout.Patch.Slice], patchLosses, o.Scales.Patch);
 
         var globalLosses = output.Global.Select(g =>
         {
@@ -52,14 +52,14 @@ public static class AnomalyMoELoss
                 "The global experts' loss needs the encoder maps of the jittered view: run the model with an encoder or give JitteredTokens.");
             return GlobalExpert.PerImageLoss(g.Autoencoder, g.Student, target);
         }).ToArray();
-        var global = ReconstructionLoss.PerImageLevel(weights[.., np..(np + ng)], globalLosses, o.Scales.Global);
+        var global = ReconstructionLoss.PerImageLevel(weights[.., layout.Global.Slice], globalLosses, o.Scales.Global);
 
         Tensor component;
         if (output.Components is { } c && c.Total > 0)
         {
             var componentLosses = output.ComponentReconstructions
                 .Select(r => r is null ? null : ComponentExpert.PerComponentLoss(r, c.Features)).ToArray();
-            component = ReconstructionLoss.PerComponentLevel(weights[.., (np + ng)..(np + ng + nc)], c.Counts, componentLosses, o.Scales.Component);
+            component = ReconstructionLoss.PerComponentLevel(weights[.., layout.Component.Slice], c.Counts, componentLosses, o.Scales.Component);
         }
         else
         {

@@ -169,8 +169,8 @@ public sealed record TrainingRunConfig
         if (model.PatchExperts < 2 || model.GlobalExperts < 2) model = model with { Objectives = model.Objectives with { UseEir = false } };
         // Top-k's range depends on the levels kept and the routing scope: an explicit k outside it is an error, the preset's is clamped.
         var scope = model.Router.Scope;
-        int[] levelSizes = [model.PatchExperts, model.GlobalExperts, model.ComponentExperts];
-        int maxTopK = levelSizes.All(n => n == 0) ? 1 : scope == RoutingScope.PerLevel ? levelSizes.Where(n => n > 0).Min() : model.TotalExperts;
+        var layout = model.Layout;
+        int maxTopK = layout.Total == 0 ? 1 : scope == RoutingScope.PerLevel ? layout.Counts.Where(n => n > 0).Min() : layout.Total;
         if (TopK is { } k && (k < 1 || k > maxTopK))
             throw new AnomalyMoEException(scope == RoutingScope.PerLevel
                 ? $"--topk {k} is outside 1..{maxTopK} (per-level routing picks within each level; the smallest level has {maxTopK} experts)."

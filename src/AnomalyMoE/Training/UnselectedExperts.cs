@@ -31,17 +31,10 @@ public static class UnselectedExperts
     /// </summary>
     public static IReadOnlyList<string> Prefixes(Tensor routingMask, AnomalyMoEOptions options)
     {
+        var layout = options.Layout;
         var selected = routingMask.to_type(ScalarType.Float32).sum([0]).cpu().data<float>().ToArray();
-        if (selected.Length != options.TotalExperts)
-            throw new ArgumentException($"The routing mask has {selected.Length} experts; the model has {options.TotalExperts}.", nameof(routingMask));
-        var prefixes = new List<string>();
-        for (int e = 0; e < selected.Length; e++)
-        {
-            if (selected[e] > 0) continue;
-            prefixes.Add(e < options.GlobalOffset ? $"patch_experts.{e}."
-                : e < options.ComponentOffset ? $"global_experts.{e - options.GlobalOffset}."
-                : $"component_experts.{e - options.ComponentOffset}.");
-        }
-        return prefixes;
+        if (selected.Length != layout.Total)
+            throw new ArgumentException($"The routing mask has {selected.Length} experts; the model has {layout.Total}.", nameof(routingMask));
+        return Enumerable.Range(0, selected.Length).Where(e => !(selected[e] > 0)).Select(layout.ParameterPrefix).ToList();
     }
 }

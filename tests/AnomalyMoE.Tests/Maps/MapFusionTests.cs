@@ -1,3 +1,4 @@
+using AnomalyMoE.Experts;
 using AnomalyMoE.Maps;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -38,7 +39,7 @@ public class MapFusionTests
     {
         using var patch = rand(2, 1, 16, 16);
         using var weights = tensor(new float[] { 1, 0, 0.5f, 0.5f }, [2, 2]);
-        using var withoutOthers = MapFusion.Fuse(patch, null, null, weights, 2, 0, 0, new MapFusionOptions(ResizeTo: 16, GaussianKernelSize: 1));
+        using var withoutOthers = MapFusion.Fuse(patch, null, null, weights, new ExpertLayout(2, 0, 0), new MapFusionOptions(ResizeTo: 16, GaussianKernelSize: 1));
         using var expected = MapFusion.MinMaxNormalize(patch) * tensor(new float[] { 1, 0.5f }).view(-1, 1, 1, 1);
         Assert.True(withoutOthers.Smoothed.allclose(expected, atol: 1e-6));
     }
@@ -48,7 +49,7 @@ public class MapFusionTests
     {
         using var m = rand(1, 1, 4, 4);
         using var w = rand(1, 5);
-        var e = Assert.Throws<ArgumentException>(() => MapFusion.Fuse(m, m, m, w, 2, 2, 2));
+        var e = Assert.Throws<ArgumentException>(() => MapFusion.Fuse(m, m, m, w, new ExpertLayout(2, 2, 2)));
         Assert.Contains("2 patch + 2 global + 2 component", e.Message);
     }
 

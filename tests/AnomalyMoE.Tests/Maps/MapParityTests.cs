@@ -51,7 +51,7 @@ public class MapParityTests(ITestOutputHelper output)
     [Fact]
     public void Fused_smoothed_map_and_image_scores_reproduce_the_reference()
     {
-        using var fused = MapFusion.Fuse(E["map.patch"], E["map.global"], E["map.component"], E["out.routing_weights"], 2, 2, 2);
+        using var fused = MapFusion.Fuse(E["map.patch"], E["map.global"], E["map.component"], E["out.routing_weights"], new ExpertLayout(2, 2, 2));
         Check("map.fused_smoothed_256", Seed0Tensors.MaxAbsError(fused.Smoothed, E["map.fused_smoothed_256"]));
         Check("score.image", Seed0Tensors.RelativeError(fused.Scores, E["score.image"]));
     }

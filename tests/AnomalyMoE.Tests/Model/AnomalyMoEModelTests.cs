@@ -53,8 +53,8 @@ public class AnomalyMoEModelTests
         (string Level, int Offset, IReadOnlyList<object?> Sparse, IReadOnlyList<object?> Dense)[] levels =
         [
             ("patch", 0, sparse.Patch, dense.Patch),
-            ("global", options.GlobalOffset, sparse.Global, dense.Global),
-            ("component", options.ComponentOffset, sparse.ComponentReconstructions, dense.ComponentReconstructions),
+            ("global", options.Layout.Global.Offset, sparse.Global, dense.Global),
+            ("component", options.Layout.Component.Offset, sparse.ComponentReconstructions, dense.ComponentReconstructions),
         ];
         int skipped = 0;
         foreach (var (level, offset, sparseResults, denseResults) in levels)

@@ -103,17 +103,12 @@ public static class RunSwitches
         "expert levels to keep: any of p (patch), c (component), g (global); default pcg",
         parse: text => { TrainingRunConfig.ParseLevels(text); return text.ToLowerInvariant(); }, format: v => v!,
         get: r => r.Config.Levels, set: (r, v) => Config(r, c => c with { Levels = v }),
-        effective: (_, p) => string.Concat(new[] { ('p', p.Model.PatchExperts), ('c', p.Model.ComponentExperts), ('g', p.Model.GlobalExperts) }
-            .Where(l => l.Item2 > 0).Select(l => l.Item1)),
+        // The value lists the kept levels' letters in the ablation strings' order (pcg), not the layout's.
+        effective: (_, p) => string.Concat("pcg".Where(letter => p.Model.Layout.Levels.Single(l => l.Letter == letter).Count > 0)),
         apply: (p, v) => v is null ? p : Model(p, m =>
         {
             var set = TrainingRunConfig.ParseLevels(v);
-            return m with
-            {
-                PatchExperts = set.Contains('p') ? m.PatchExperts : 0,
-                ComponentExperts = set.Contains('c') ? m.ComponentExperts : 0,
-                GlobalExperts = set.Contains('g') ? m.GlobalExperts : 0,
-            };
+            return m.WithLayout(m.Layout.Keeping(level => set.Contains(level.Letter)));
         }));
 
     public static RunSwitch<int?> TopK { get; } = new("top-k", "--topk", "topk", "top_k", identity: true,
