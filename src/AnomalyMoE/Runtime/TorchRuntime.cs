@@ -99,5 +99,5 @@ public static class TorchRuntime
     }
 }
 
-/// <summary>The native torch runtime is missing or unusable; the message says how to fix it.</summary>
-public sealed class NativeRuntimeException(string message, Exception inner) : Exception(message, inner);
+/// <summary>The native torch runtime is missing or unusable; the message says how to fix it, so it is the user's to fix.</summary>
+public sealed class NativeRuntimeException(string message, Exception inner) : AnomalyMoEException(message, inner);
