@@ -4,12 +4,12 @@ namespace AnomalyMoE.Cli;
 
 /// <summary>
 /// Which exceptions are the user's to fix: the kit's own <see cref="AnomalyMoEException"/> (a bad value, path or file, named
-/// where it is found), a missing native runtime, and a file the user named that is missing or unreadable. Anything else is a
+/// where it is found; a missing native runtime is one too), and a file the user named that is missing or unreadable. Anything else is a
 /// bug, reported as such.
 /// </summary>
 static class CliErrors
 {
-    public static bool IsUserError(Exception e) => e is AnomalyMoEException or NativeRuntimeException || IsBadUserFile(e);
+    public static bool IsUserError(Exception e) => e is AnomalyMoEException || IsBadUserFile(e);
 
     /// <summary>
     /// The file readers (PNG, TIFF, ONNX, torch.save, fixtures, archives) report a missing or damaged input with these .NET

@@ -22,7 +22,7 @@ public static class BenchEncoderCommand
         var batch = new Option<int>("--batch") { Description = "Images per forward pass.", DefaultValueFactory = _ => 1 };
         var iters = new Option<int>("--iters") { Description = "Timed forward passes (after one warm-up pass).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (default: libtorch's choice)." };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = CommandSupport.DeviceOption(DeviceChoice.Cpu);
 
         var command = new Command("encoder", "Measure encoder throughput (images/s) and the share of time in matrix kernels; prints JSON.")
         {
@@ -31,7 +31,7 @@ public static class BenchEncoderCommand
         command.SetAction(parse =>
         {
             var options = Dinov2Options.FromName(parse.GetValue(model)!);
-            var target = TorchRuntime.Resolve(TorchRuntime.ParseDevice(parse.GetValue(device)!));
+            var target = TorchRuntime.Resolve(CommandSupport.Device(parse, device));
             if (parse.GetValue(threads) is { } count)
             {
                 if (count <= 0) throw new AnomalyMoEException($"--threads must be positive, got {count}.");

@@ -24,7 +24,7 @@ public static class BenchGpuCommand
         };
         command.SetAction(parse =>
         {
-            var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
+            var deviceChoice = CommandSupport.Device(parse, device);
             var scaleChoice = GpuCheckScales.Parse(parse.GetRequiredValue(scale));
             var result = CommandSupport.WithProgress(parse.GetValue(quiet), Console.Error,
                 progress => GpuCheck.Run(parse.GetRequiredValue(fixture), deviceChoice, scaleChoice, parse.GetValue(iters), progress));

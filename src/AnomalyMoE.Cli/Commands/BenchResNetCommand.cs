@@ -21,7 +21,7 @@ public static class BenchResNetCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed forward passes.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed forward passes first.", DefaultValueFactory = _ => 2 };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0: libtorch's default).", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var device = CommandSupport.DeviceOption(DeviceChoice.Cpu);
         var model = new Option<string?>("--model") { Description = "ResNet18.onnx path (default: next to the program, then the NuGet cache)." };
         var command = new Command("resnet", "Measure ResNet18 (offline ONNX weights) encoder throughput in images/s.")
         {
@@ -30,7 +30,7 @@ public static class BenchResNetCommand
         command.SetAction(parse =>
         {
             var options = new Settings(parse.GetValue(batch), parse.GetValue(size), parse.GetValue(iterations),
-                parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(device) ?? "cpu", parse.GetValue(model));
+                parse.GetValue(warmup), parse.GetValue(threads), CommandSupport.Device(parse, device), parse.GetValue(model));
             options.Validate();
             Run(options, parse.InvocationConfiguration.Output);
             return 0;
@@ -38,7 +38,7 @@ public static class BenchResNetCommand
         return command;
     }
 
-    sealed record Settings(int Batch, int Size, int Iterations, int Warmup, int Threads, string Device, string? Model)
+    sealed record Settings(int Batch, int Size, int Iterations, int Warmup, int Threads, DeviceChoice Device, string? Model)
     {
         public void Validate()
         {
@@ -52,7 +52,7 @@ public static class BenchResNetCommand
 
     static void Run(Settings s, TextWriter output)
     {
-        var target = TorchRuntime.Resolve(TorchRuntime.ParseDevice(s.Device));
+        var target = TorchRuntime.Resolve(s.Device);
         if (s.Threads > 0) set_num_threads(s.Threads);
         var load = Stopwatch.StartNew();
         using var encoder = ResNetTokenEncoder.LoadResNet18Onnx(s.Model);

@@ -25,14 +25,15 @@ public static class BenchTrainingCommands
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
+            var deviceChoice = CommandSupport.Device(parse, device);
+            var precisionChoice = CommandSupport.Precision(parse, precision);
             var folder = parse.GetValue(fixture);
             if ((folder is null) == (parse.GetValue(preset) is null))
                 throw new AnomalyMoEException("bench step needs exactly one of --fixture DIR or --preset NAME.");
             if (parse.GetValue(preset) is { } name)
             {
                 var r = RandomStepBenchmark.Run(TrainingPresets.Get(name), parse.GetValue(batch), parse.GetValue(size),
-                    EncoderPrecisions.Parse(parse.GetRequiredValue(precision)), parse.GetValue(runs), deviceChoice);
+                    precisionChoice, parse.GetValue(runs), deviceChoice);
                 output.WriteLine(JsonSerializer.Serialize(StepJson(r)));
                 return 0;
             }
@@ -65,8 +66,8 @@ public static class BenchTrainingCommands
         var command = new Command("train", "Train a preset on small synthetic data; print images/s, peak memory and memory growth as JSON.") { preset, iters, device, precision };
         command.SetAction(parse =>
         {
-            var r = TrainingBenchmark.Train(TrainingPresets.Get(parse.GetRequiredValue(preset)), parse.GetValue(iters), TorchRuntime.ParseDevice(parse.GetRequiredValue(device)),
-                precision: EncoderPrecisions.Parse(parse.GetRequiredValue(precision)));
+            var r = TrainingBenchmark.Train(TrainingPresets.Get(parse.GetRequiredValue(preset)), parse.GetValue(iters), CommandSupport.Device(parse, device),
+                precision: CommandSupport.Precision(parse, precision));
             parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(TrainJson(r)));
             return 0;
         });
@@ -109,7 +110,7 @@ public static class BenchTrainingCommands
         {
             var variants = parse.GetRequiredValue(levels).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var rows = TrainingBenchmark.Profile(TrainingPresets.Get(parse.GetRequiredValue(preset)), parse.GetValue(iters), parse.GetValue(warmup),
-                parse.GetValue(batch), TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), variants);
+                parse.GetValue(batch), CommandSupport.Device(parse, device), variants);
             var json = rows.Select(r => new Dictionary<string, object?>
             {
                 ["levels"] = r.Levels, ["batch"] = r.BatchSize, ["iterations"] = r.Iterations, ["cores"] = Environment.ProcessorCount,

@@ -7,6 +7,7 @@ using AnomalyMoE.Model;
 using AnomalyMoE.Routing;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
+using AnomalyMoE.Training.Switches;
 using Spectre.Console;
 
 namespace AnomalyMoE.Cli.Commands;
@@ -14,17 +15,25 @@ namespace AnomalyMoE.Cli.Commands;
 /// <summary>Options and helpers shared by the training and evaluation verbs.</summary>
 static class CommandSupport
 {
-    public static Option<string> DeviceOption() => new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+    /// <summary>
+    /// <c>--device</c> as the switch table's entry spells and describes it; read it with <see cref="Device"/>, so every verb
+    /// accepts the same names and rejects a bad one with the same error as <c>amoe train</c>.
+    /// </summary>
+    public static Option<string> DeviceOption(DeviceChoice defaultValue = DeviceChoice.Auto) => SwitchOption(RunSwitches.Device, defaultValue);
+
+    /// <summary>The device <paramref name="option"/> gives, read by <see cref="RunSwitches.Device"/>.</summary>
+    public static DeviceChoice Device(ParseResult parse, Option<string> option) => RunSwitches.Device.Parse(parse.GetRequiredValue(option));
 
     public static Option<bool> QuietOption() => new("--quiet") { Description = "plain log lines instead of progress bars" };
 
-    /// <summary><c>--precision fp32|bf16</c>: the frozen encoder's number format (see <see cref="EncoderPrecision"/>).</summary>
-    public static Option<string> PrecisionOption() => new("--precision")
-    {
-        Description = "frozen encoder precision: fp32 or bf16 (bf16 runs the encoder in bfloat16 and hands float32 token maps to the "
-            + "float32 experts; meant for CUDA, also accepted on CPU)",
-        DefaultValueFactory = _ => "fp32",
-    };
+    /// <summary><c>--precision fp32|bf16</c>: the frozen encoder's number format (see <see cref="EncoderPrecision"/>); read it with <see cref="Precision"/>.</summary>
+    public static Option<string> PrecisionOption() => SwitchOption(RunSwitches.Precision, EncoderPrecision.Float32);
+
+    /// <summary>The precision <paramref name="option"/> gives, read by <see cref="RunSwitches.Precision"/>.</summary>
+    public static EncoderPrecision Precision(ParseResult parse, Option<string> option) => RunSwitches.Precision.Parse(parse.GetRequiredValue(option));
+
+    static Option<string> SwitchOption<T>(RunSwitch<T> entry, T defaultValue) =>
+        new(entry.Flag!) { Description = entry.Description, DefaultValueFactory = _ => entry.Format(defaultValue) };
 
     /// <summary>Parses <c>ROOT[,ROOT…]</c> and <c>a,b</c>: each root must exist; each named category must exist in at least one root.</summary>
     public static IReadOnlyList<DataRoot> ParseData(string data, string? categories)

@@ -29,6 +29,7 @@ public static class PredictCommand
         };
         command.SetAction(parse =>
         {
+            var (deviceChoice, precisionChoice) = (CommandSupport.Device(parse, device), CommandSupport.Precision(parse, precision));
             var run = new RunDirectory(Path.GetFullPath(parse.GetRequiredValue(runOption)));
             var config = run.ReadConfig();
             var catalog = MvtecDatasetReader.Read(config.Sources());
@@ -47,8 +48,7 @@ public static class PredictCommand
             Directory.CreateDirectory(outDir);
             var scores = CommandSupport.WithProgress(parse.GetValue(quiet), parse.InvocationConfiguration.Error, progress =>
             {
-                using var detector = Detectors.Open(run, [info], TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), progress,
-                    EncoderPrecisions.Parse(parse.GetRequiredValue(precision)));
+                using var detector = Detectors.Open(run, [info], deviceChoice, progress, precisionChoice);
                 using var predictions = detector.Predict(records, progress);
                 float min = predictions.Maps.min().item<float>(), max = predictions.Maps.max().item<float>();
                 for (int i = 0; i < records.Count; i++)

@@ -43,8 +43,8 @@ public static class QuickstartCommand
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var outDir = Path.GetFullPath(parse.GetRequiredValue(output));
-            var deviceChoice = TorchRuntime.ParseDevice(parse.GetRequiredValue(device));
-            var precisionChoice = EncoderPrecisions.Parse(parse.GetRequiredValue(precision));
+            var deviceChoice = CommandSupport.Device(parse, device);
+            var precisionChoice = CommandSupport.Precision(parse, precision);
             var settings = new TrainingSettings(deviceChoice, Precision: precisionChoice);
             bool quietValue = parse.GetValue(quiet);
             var clock = Stopwatch.StartNew();

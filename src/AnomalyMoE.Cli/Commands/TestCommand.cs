@@ -26,12 +26,13 @@ public static class TestCommand
         };
         command.SetAction(parse =>
         {
+            var (deviceChoice, precisionChoice) = (CommandSupport.Device(parse, device), CommandSupport.Precision(parse, precision));
             var run = new RunDirectory(Path.GetFullPath(parse.GetRequiredValue(runOption)));
             var config = run.ReadConfig();
             var roots = ResolveRoots(config, parse.GetValue(data), parse.GetValue(categories));
             var reportDir = Path.GetFullPath(parse.GetValue(report) ?? run.ReportsDirectory);
-            var result = Execute(run, roots, reportDir, TorchRuntime.ParseDevice(parse.GetRequiredValue(device)), parse.GetValue(overlays),
-                parse.GetValue(quiet), parse.InvocationConfiguration.Error, EncoderPrecisions.Parse(parse.GetRequiredValue(precision)));
+            var result = Execute(run, roots, reportDir, deviceChoice, parse.GetValue(overlays),
+                parse.GetValue(quiet), parse.InvocationConfiguration.Error, precisionChoice);
             parse.InvocationConfiguration.Output.Write(EvaluationReportWriter.MetricsTable(result));
             parse.InvocationConfiguration.Output.Write(EvaluationReportWriter.DatasetMetricsTable(result));
             parse.InvocationConfiguration.Output.WriteLine($"reports in {reportDir}");

@@ -140,8 +140,7 @@ public sealed class NotebookStudy : IDisposable
         string[] commands = variant.GridPoint is { } grid
             ?
             [
-                $"amoe ablate --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{Iters(config)} --grid \"{grid}\" --no-baseline{DeviceFlag} --out {Quote(AblationDirectory)}"
-                    + (config.Seed != 42 ? "   # amoe ablate trains with seed 42" : ""),
+                $"amoe ablate --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{Iters(config)} --seed {config.Seed} --grid \"{grid}\" --no-baseline{DeviceFlag} --out {Quote(AblationDirectory)}",
             ]
             :
             [

@@ -71,7 +71,7 @@ public sealed record StudyOptions(
     /// </summary>
     public StudyOptions SharedBy(int runs)
     {
-        if (runs < 1) throw new ArgumentOutOfRangeException(nameof(runs), runs, "A budget is shared by at least one run.");
+        if (runs < 1) throw new AnomalyMoEException($"SharedBy(runs: {runs}): a training budget is shared by at least one run.");
         int total = Iterations ?? TrainingPresets.Get(Preset).Iterations;
         return this with { Iterations = Math.Max(1, total / runs) };
     }
@@ -88,13 +88,14 @@ public sealed record StudyOptions(
         return Directory.Exists(path) ? path : null;
     }
 
+    /// <summary>Throws <see cref="AnomalyMoEException"/> naming the first bad value; returns these options otherwise.</summary>
     public StudyOptions Validate()
     {
         if (DataRoot is null && !SyntheticFamilies.Names.Contains(Family))
-            throw new ArgumentException($"Family '{Family}' is unknown; choose one of {string.Join(", ", SyntheticFamilies.Names)}.");
-        if (DataRoot is not null && !Directory.Exists(DataRoot)) throw new DirectoryNotFoundException($"DataRoot '{DataRoot}' does not exist.");
+            throw new AnomalyMoEException($"Family '{Family}' is unknown; choose one of {string.Join(", ", SyntheticFamilies.Names)}.");
+        if (DataRoot is not null && !Directory.Exists(DataRoot)) throw new AnomalyMoEException($"DataRoot '{DataRoot}' does not exist.");
         TrainingPresets.Get(Preset);
-        if (Iterations is < 1) throw new ArgumentOutOfRangeException(nameof(Iterations), Iterations, "Iterations must be at least 1 (or null for the preset's).");
+        if (Iterations is < 1) throw new AnomalyMoEException("Iterations must be at least 1 (or null for the preset's).");
         if (DataRoot is null)
             new SynthOptions([Family], SynthSeed, SynthSize, SynthTrain, SynthTest).Validate();
         return this;

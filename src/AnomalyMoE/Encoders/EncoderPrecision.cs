@@ -18,19 +18,11 @@ public enum EncoderPrecision
     BFloat16,
 }
 
-/// <summary>Names, parsing and application of <see cref="EncoderPrecision"/>.</summary>
+/// <summary>Names and application of <see cref="EncoderPrecision"/>; <see cref="Training.Switches.RunSwitches.Precision"/> parses them.</summary>
 public static class EncoderPrecisions
 {
     /// <summary>The command-line names, in <see cref="EncoderPrecision"/> order.</summary>
     public static IReadOnlyList<string> Names { get; } = ["fp32", "bf16"];
-
-    /// <summary><c>fp32</c> or <c>bf16</c> (also <c>float32</c>, <c>bfloat16</c>; case-insensitive).</summary>
-    public static EncoderPrecision Parse(string text) => (text ?? "").Trim().ToLowerInvariant() switch
-    {
-        "fp32" or "float32" => EncoderPrecision.Float32,
-        "bf16" or "bfloat16" => EncoderPrecision.BFloat16,
-        _ => throw new AnomalyMoEException($"Unknown precision '{text}'; choose fp32 or bf16."),
-    };
 
     /// <summary>The command-line name: <c>fp32</c> or <c>bf16</c>.</summary>
     public static string Name(this EncoderPrecision precision) => precision switch

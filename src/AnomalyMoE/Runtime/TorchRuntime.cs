@@ -34,15 +34,6 @@ public static class TorchRuntime
         };
     }
 
-    /// <summary>Parses <c>auto|cpu|cuda</c>, naming the bad value when it is none of these.</summary>
-    public static DeviceChoice ParseDevice(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "auto" => DeviceChoice.Auto,
-        "cpu" => DeviceChoice.Cpu,
-        "cuda" or "gpu" => DeviceChoice.Cuda,
-        _ => throw new AnomalyMoEException($"Unknown device '{text}': expected auto, cpu or cuda."),
-    };
-
     static Exception? TryLoad()
     {
         try
@@ -99,5 +90,5 @@ public static class TorchRuntime
     }
 }
 
-/// <summary>The native torch runtime is missing or unusable; the message says how to fix it.</summary>
-public sealed class NativeRuntimeException(string message, Exception inner) : Exception(message, inner);
+/// <summary>The native torch runtime is missing or unusable; the message says how to fix it, so it is the user's to fix.</summary>
+public sealed class NativeRuntimeException(string message, Exception inner) : AnomalyMoEException(message, inner);

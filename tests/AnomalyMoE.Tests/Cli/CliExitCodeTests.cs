@@ -31,6 +31,7 @@ public class CliExitCodeTests
 
     [Theory]
     [InlineData("kit")]
+    [InlineData("native-runtime")]
     [InlineData("missing-file")]
     [InlineData("missing-folder")]
     [InlineData("damaged-file")]
@@ -39,6 +40,7 @@ public class CliExitCodeTests
         Exception error = kind switch
         {
             "kit" => new AnomalyMoEException("--topk 9 is outside 1..4"),
+            "native-runtime" => new NativeRuntimeException("The native torch runtime could not be loaded; run amoe doctor.", new DllNotFoundException("libtorch")),
             "missing-file" => new FileNotFoundException("Checkpoint or fixture file not found: /data/x.pth", "/data/x.pth"),
             "missing-folder" => new DirectoryNotFoundException("Parity fixture folder not found: /data/seed9"),
             _ => new InvalidDataException("'/data/model.onnx' is not a readable ONNX model: truncated"),

@@ -3,6 +3,7 @@ using AnomalyMoE.Encoders.Dinov2;
 using AnomalyMoE.Encoders.ResNet;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Tests.Encoders.ResNet;
+using AnomalyMoE.Training.Switches;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -88,11 +89,11 @@ public sealed class EncoderPrecisionTests(ResNet18OnnxFixture fixture, ITestOutp
     [Fact]
     public void Precision_names_parse_and_an_unknown_one_is_named_in_the_error()
     {
-        Assert.Equal(EncoderPrecision.Float32, EncoderPrecisions.Parse("fp32"));
-        Assert.Equal(EncoderPrecision.BFloat16, EncoderPrecisions.Parse(" BF16 "));
+        Assert.Equal(EncoderPrecision.Float32, RunSwitches.Precision.Parse("fp32"));
+        Assert.Equal(EncoderPrecision.BFloat16, RunSwitches.Precision.Parse(" BF16 "));
         Assert.Equal("bf16", EncoderPrecision.BFloat16.Name());
-        var e = Assert.Throws<AnomalyMoEException>(() => EncoderPrecisions.Parse("fp16"));
-        Assert.Contains("fp16", e.Message);
+        var e = Assert.Throws<AnomalyMoEException>(() => RunSwitches.Precision.Parse("fp16"));
+        Assert.Contains("--precision 'fp16'", e.Message);
     }
 
     [Fact]

@@ -59,6 +59,20 @@ public class NotebookStudyTests
         Assert.Equal(cliReport, File.ReadAllText(Path.Combine(evaluation.ReportDirectory, "metrics.json")));
     }
 
+    [Fact]
+    public void A_variants_printed_amoe_ablate_command_makes_its_run_with_the_studys_seed()
+    {
+        using var work = new TempDirectory();
+        using var study = NotebookStudy.Create(StudyOptions.Fast with { Family = SyntheticFamilies.Medical, Iterations = 1, Seed = 7, WorkDirectory = work.Path });
+        using var variant = study.Variant(new StudyVariant("− EIR", "eir=off"));
+        var command = variant.Commands[^1];   // after the synth command that makes the data
+        Assert.StartsWith("amoe ablate ", command);
+        Assert.Contains("--seed 7", command);
+
+        Assert.True(Amoe(command, out var error) == 0, error);
+        Assert.Equal(variant.Config.ToJson(), File.ReadAllText(variant.Run.ConfigPath));
+    }
+
     // Level maps in the galleries must be the maps `amoe test` scores, so a test batch gives the global experts the image
     // itself; a batch for loss terms gives them the jittered view the trainer draws.
     [Fact]

@@ -1,4 +1,5 @@
 using AnomalyMoE.Runtime;
+using AnomalyMoE.Training.Switches;
 using TorchSharp;
 
 namespace AnomalyMoE.Tests.Runtime;
@@ -19,13 +20,14 @@ public class TorchRuntimeTests
     [InlineData("auto", DeviceChoice.Auto)]
     [InlineData("CPU", DeviceChoice.Cpu)]
     [InlineData("cuda", DeviceChoice.Cuda)]
-    public void Device_names_parse(string text, DeviceChoice expected) => Assert.Equal(expected, TorchRuntime.ParseDevice(text));
+    [InlineData("gpu", DeviceChoice.Cuda)]
+    public void Device_names_parse(string text, DeviceChoice expected) => Assert.Equal(expected, RunSwitches.Device.Parse(text));
 
     [Fact]
     public void Unknown_device_is_named_in_the_error()
     {
-        var e = Assert.Throws<AnomalyMoEException>(() => TorchRuntime.ParseDevice("tpu"));
-        Assert.Contains("'tpu'", e.Message);
+        var e = Assert.Throws<AnomalyMoEException>(() => RunSwitches.Device.Parse("tpu"));
+        Assert.Contains("--device 'tpu'", e.Message);
     }
 
     [Fact]

@@ -355,6 +355,17 @@ public static class RunSwitches
     /// </summary>
     public static void RequireSameIdentity(TrainingRun saved, TrainingRun given, string source)
     {
+        if (IdentityDifferences(saved, given) is { } differences)
+            throw new AnomalyMoEException($"--resume: the checkpoint '{source}' belongs to another run ({differences}). "
+                + "Resume with the saved values, or train into another --out folder; only --iters, --checkpoint-every, --stop-after, --feature-cache-mib, --device and --quiet may change.");
+    }
+
+    /// <summary>
+    /// Each identity entry in which <paramref name="saved"/> and <paramref name="given"/> differ once resolved, as
+    /// <c>--flag: saved X, given Y</c> joined by semicolons; null when they are the same run.
+    /// </summary>
+    public static string? IdentityDifferences(TrainingRun saved, TrainingRun given)
+    {
         var savedPreset = saved.Config.ResolvePreset();
         var givenPreset = given.Config.ResolvePreset();
         var differences = All.Where(s => s.Identity)
@@ -362,8 +373,6 @@ public static class RunSwitches
             .Where(d => d.Saved != d.Given)
             .Select(d => $"{d.Switch.Spelling}: saved {d.Saved}, given {d.Given}")
             .ToList();
-        if (differences.Count > 0)
-            throw new AnomalyMoEException($"--resume: the checkpoint '{source}' belongs to another run ({string.Join("; ", differences)}). "
-                + "Resume with the saved values, or train into another --out folder; only --iters, --checkpoint-every, --stop-after, --feature-cache-mib, --device and --quiet may change.");
+        return differences.Count > 0 ? string.Join("; ", differences) : null;
     }
 }

@@ -45,6 +45,44 @@ public class EngineCommandErrorTests
         Assert.Contains("config.json", err);
     }
 
+    // Every verb reads --device and --precision with the switch table's entries, so a bad value gets the error train gives.
+    [Theory]
+    [InlineData("test --run RUN")]
+    [InlineData("predict --run RUN --images RUN --out OUT")]
+    [InlineData("quickstart --out OUT")]
+    [InlineData("bench step --preset micro")]
+    [InlineData("bench train --preset micro")]
+    [InlineData("bench profile --preset micro")]
+    [InlineData("bench gpu --out OUT")]
+    [InlineData("bench encoder --model tiny")]
+    [InlineData("bench resnet")]
+    public void A_bad_device_exits_2_with_the_error_train_gives(string verb)
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe([.. Words(verb, dir), "--device", "tpu"]);
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {TrainError(() => RunSwitches.Device.Parse("tpu"))}", err.TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("test --run RUN")]
+    [InlineData("predict --run RUN --images RUN --out OUT")]
+    [InlineData("quickstart --out OUT")]
+    [InlineData("bench step --preset micro")]
+    [InlineData("bench train --preset micro")]
+    public void A_bad_precision_exits_2_with_the_error_train_gives(string verb)
+    {
+        using var dir = new TempDirectory();
+        var (code, err) = Amoe([.. Words(verb, dir), "--precision", "fp16"]);
+        Assert.Equal(2, code);
+        Assert.Equal($"error: {TrainError(() => RunSwitches.Precision.Parse("fp16"))}", err.TrimEnd());
+    }
+
+    static string[] Words(string verb, TempDirectory dir) =>
+        verb.Replace("RUN", dir.Path).Replace("OUT", dir.Combine("out")).Split(' ');
+
+    static string TrainError(Action parse) => Assert.Throws<AnomalyMoEException>(parse).Message;
+
     [Fact]
     public void AblateWithABadGridNamesTheBadPart()
     {

@@ -64,6 +64,40 @@ public class RunSwitchesTests(EngineFixture fixture)
         Assert.Equal(value, runSwitch.Effective(new TrainingRun(saved, new TrainingSettings()), saved.ResolvePreset()));
     }
 
+    /// <summary>
+    /// The run's other identity fields, each changed from the trained run (micro on the root's first category, fp32, the
+    /// preset's encoder): WEIGHTS is an existing file (never read: the refusal comes first), OTHER another category of the root.
+    /// </summary>
+    [Theory]
+    [InlineData("--preset", "--preset cpu-tiny")]
+    [InlineData("--method", "--method patchcore")]
+    [InlineData("data", "--categories OTHER")]
+    [InlineData("--encoder", "--encoder resnet50 --encoder-weights WEIGHTS")]
+    [InlineData("--encoder-weights", "--encoder-weights WEIGHTS")]
+    [InlineData("--precision", "--precision bf16")]
+    public void A_resume_that_changes_a_run_field_is_refused_naming_it(string named, string change)
+    {
+        var root = fixture.Roots[0].Root;
+        var categories = AnomalyMoE.Data.MvtecDatasetReader.DiscoverCategories(root);
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var weights = run.Root + "-weights.pth";
+        Directory.CreateDirectory(Path.GetDirectoryName(weights)!);
+        File.WriteAllBytes(weights, [0]);
+        var options = new Dictionary<string, string> { ["--preset"] = "micro", ["--categories"] = categories[0] };
+        string[] Train(params string[] extra) => ["train", "--data", root, "--iters", "2", "--out", run.Root, "--device", "cpu", "--quiet",
+            "--feature-cache-mib", "0", .. options.SelectMany(o => new[] { o.Key, o.Value }), .. extra];
+
+        var (code, err) = Amoe(Train("--stop-after", "1"));
+        Assert.True(code == 0, err);
+        var words = change.Replace("WEIGHTS", weights).Replace("OTHER", categories[1]).Split(' ');
+        for (int i = 0; i < words.Length; i += 2) options[words[i]] = words[i + 1];
+
+        (code, err) = Amoe(Train("--resume"));
+        Assert.Equal(2, code);
+        Assert.Contains($"{named}: saved ", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
     [Fact]
     public void A_resume_may_change_the_iterations_and_the_checkpoint_interval()
     {
