@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -52,7 +53,7 @@ public static class PredictCommand
                 using var predictions = detector.Predict(records, progress);
                 float min = predictions.Maps.min().item<float>(), max = predictions.Maps.max().item<float>();
                 for (int i = 0; i < records.Count; i++)
-                    OverlayWriter.Write(Path.Combine(outDir, $"{i:D4}_{Path.GetFileNameWithoutExtension(records[i].Path)}.png"), records[i], predictions.Maps[i, 0], detector.Preset.Transform, min, max);
+                    OverlayWriter.Write(Path.Combine(outDir, $"{i:D4}_{Path.GetFileNameWithoutExtension(records[i].Path)}.png"), records[i], predictions.Maps[i, 0], detector.Settings.Transform, min, max);
                 return (predictions.Scores, predictions.Threshold);
             });
             var (values, threshold) = scores;

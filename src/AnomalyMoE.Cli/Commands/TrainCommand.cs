@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AnomalyMoE.Engine;
 using AnomalyMoE.Training;
 using AnomalyMoE.Training.Switches;
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Model;
 using AnomalyMoE.Objectives;

@@ -60,7 +60,7 @@ sealed class RecordingDetector(IAnomalyDetector inner) : IAnomalyDetector
 
     public string Method => inner.Method;
     public IReadOnlyList<string> ExpertNames => inner.ExpertNames;
-    public TrainingPreset Preset => inner.Preset;
+    public DetectorSettings Settings => inner.Settings;
 
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {

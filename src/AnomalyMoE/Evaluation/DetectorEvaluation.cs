@@ -87,9 +87,9 @@ public static class DetectorEvaluation
             using var predictions = detector.Predict(test, progress, cancellationToken);
             var labels = test.Select(r => (byte)r.Label).ToArray();
             PixelMapSet? pixels = null;
-            if (category.HasPixelMasks) pixels = GroundTruthSet(predictions, detector.Preset.Transform);
+            if (category.HasPixelMasks) pixels = GroundTruthSet(predictions, detector.Settings.Transform);
             var metrics = CategoryMetrics.Evaluate(category.Key, predictions.Scores, labels, pixels);
-            var datasetMetrics = DatasetSpecificEvaluation.Compute(DatasetMetricsKinds.Of(category), category, predictions, pixels, detector.Preset.Transform);
+            var datasetMetrics = DatasetSpecificEvaluation.Compute(DatasetMetricsKinds.Of(category), category, predictions, pixels, detector.Settings.Transform);
             var levels = Levels.Select(level => LevelAuroc(level, test, predictions.Scores)).ToList();
             var frequency = new double[detector.ExpertNames.Count];
             foreach (var row in predictions.RoutingMask)
@@ -107,7 +107,7 @@ public static class DetectorEvaluation
                 : ExpertAttribution.Compute(test.Select(r => r.Label).ToList(), test.Select(ExpertAttribution.LevelOf).ToList(), predictions.ExpertLevelScores);
             results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics, expertLevels, attribution));
             if (reportDirectory is not null && overlaysPerSide > 0)
-                overlays.AddRange(OverlayWriter.WriteExtremes(reportDirectory, category.Key, predictions, detector.Preset.Transform, overlaysPerSide));
+                overlays.AddRange(OverlayWriter.WriteExtremes(reportDirectory, category.Key, predictions, detector.Settings.Transform, overlaysPerSide));
             index++;
             progress.Report("categories", index, list.Count);
         }
@@ -117,7 +117,7 @@ public static class DetectorEvaluation
             var values = results.Select(r => r.Levels.First(l => l.Level == level).ImageAuroc).Where(v => v.HasValue).Select(v => v!.Value).ToList();
             return values.Count == 0 ? (double?)null : values.Average();
         });
-        var report = new EvaluationReport(detector.Method, detector.Preset.Name, detector.ExpertNames, results, summary.Mean, levelMeans,
+        var report = new EvaluationReport(detector.Method, detector.Settings.Preset, detector.ExpertNames, results, summary.Mean, levelMeans,
             routingSum.Select(s => s / Math.Max(1, routedImages)).ToArray(), overlays);
         if (reportDirectory is not null) EvaluationReportWriter.Write(report, reportDirectory);
         return report;

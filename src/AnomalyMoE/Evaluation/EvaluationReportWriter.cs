@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AnomalyMoE.Data;
-using AnomalyMoE.Training;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -2,7 +2,6 @@ using AnomalyMoE.Data;
 using AnomalyMoE.Experts;
 using AnomalyMoE.Maps;
 using AnomalyMoE.Runtime;
-using AnomalyMoE.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,17 +28,17 @@ public sealed record LevelPredictions(IReadOnlyList<LevelMap> Levels, float[][] 
 
 /// <summary>
 /// Turns a set's level maps into fused maps, image scores and each level's scores alone, by the preset's
-/// <see cref="TrainingPreset.Scoring"/>: the reference's min-max over the set, or calibrated per category.
+/// <see cref="DetectorSettings.Scoring"/>: the reference's min-max over the set, or calibrated per category.
 /// </summary>
 public static class SetScoring
 {
     /// <summary>Scores a set; <paramref name="calibration"/> is the set's category calibration (required when calibrated).</summary>
-    public static SetPredictions Score(IReadOnlyList<ImageRecord> records, IReadOnlyList<LevelMap> levels, float[][] selected, TrainingPreset preset,
+    public static SetPredictions Score(IReadOnlyList<ImageRecord> records, IReadOnlyList<LevelMap> levels, float[][] selected, DetectorSettings settings,
         CategoryCalibration? calibration)
     {
         var fusion = MapFusionOptions.Reference;
         bool expertLevels = levels.All(l => ExpertLevels.All.Contains(l.Level));
-        if (preset.Scoring == ScoringMode.SetMinMax)
+        if (settings.Scoring == ScoringMode.SetMinMax)
         {
             using var fused = FuseMinMax(levels, fusion);
             var alone = expertLevels ? levels.ToDictionary(l => l.Level, l => Scores(FuseMinMax([l], fusion)), StringComparer.Ordinal) : null;
@@ -49,10 +48,10 @@ public static class SetScoring
         if (calibration is null)
             throw new AnomalyMoEException($"Calibrated scoring needs the calibration of category '{category}', which the run does not hold.");
         var calibrated = levels.Select(l => (l, Statistics(calibration, l.Level, category))).ToList();
-        using (var fused = MapFusion.FuseCalibrated(calibrated.Select(c => (c.l.Map, c.l.GroupWeight, c.Item2)).ToList(), preset.LevelFusion, fusion))
+        using (var fused = MapFusion.FuseCalibrated(calibrated.Select(c => (c.l.Map, c.l.GroupWeight, c.Item2)).ToList(), settings.LevelFusion, fusion))
         {
             var alone = expertLevels
-                ? calibrated.ToDictionary(c => c.l.Level, c => Scores(MapFusion.FuseCalibrated([(c.l.Map, c.l.GroupWeight, c.Item2)], preset.LevelFusion, fusion)), StringComparer.Ordinal)
+                ? calibrated.ToDictionary(c => c.l.Level, c => Scores(MapFusion.FuseCalibrated([(c.l.Map, c.l.GroupWeight, c.Item2)], settings.LevelFusion, fusion)), StringComparer.Ordinal)
                 : null;
             return new SetPredictions(records, fused.Smoothed.cpu().detach().clone(), fused.Scores.cpu().data<float>().ToArray(), selected, alone,
                 calibration.Threshold);
@@ -63,7 +62,7 @@ public static class SetScoring
     /// A category's calibration from its normal images' level maps: each level's image-score statistics, then the threshold
     /// from the normal images' fused calibrated scores.
     /// </summary>
-    public static CategoryCalibration Calibrate(IReadOnlyList<LevelMap> levels, TrainingPreset preset)
+    public static CategoryCalibration Calibrate(IReadOnlyList<LevelMap> levels, DetectorSettings settings)
     {
         if (levels.Count == 0 || levels[0].Map.shape[0] == 0) throw new AnomalyMoEException("Calibration needs at least one normal image.");
         var statistics = new Dictionary<string, LevelStatistics>(StringComparer.Ordinal);
@@ -72,7 +71,7 @@ public static class SetScoring
             using var scores = ScoreCalibration.LevelScores(level.Map, MapFusionOptions.Reference);
             statistics[level.Level] = ScoreCalibration.Statistics(scores);
         }
-        using var fused = MapFusion.FuseCalibrated(levels.Select(l => (l.Map, l.GroupWeight, statistics[l.Level])).ToList(), preset.LevelFusion, MapFusionOptions.Reference);
+        using var fused = MapFusion.FuseCalibrated(levels.Select(l => (l.Map, l.GroupWeight, statistics[l.Level])).ToList(), settings.LevelFusion, MapFusionOptions.Reference);
         return new CategoryCalibration(statistics, ScoreCalibration.Threshold(fused.Scores), (int)levels[0].Map.shape[0]);
     }
 

@@ -19,7 +19,7 @@ sealed class ScriptedDetector(TrainingPreset preset, int side, Func<ImageRecord,
 {
     public string Method => "scripted";
     public IReadOnlyList<string> ExpertNames { get; } = [];
-    public TrainingPreset Preset => preset;
+    public DetectorSettings Settings { get; } = new(preset.Name, preset.Transform, preset.Scoring, preset.LevelFusion);
 
     public AnomalyMoE.Maps.CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null) =>
         throw new NotSupportedException("Scripted detectors score with set min-max only.");

@@ -1,5 +1,6 @@
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Model;
 using AnomalyMoE.Routing;

@@ -1,4 +1,5 @@
 using AnomalyMoE.Data;
+using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Synthetic;

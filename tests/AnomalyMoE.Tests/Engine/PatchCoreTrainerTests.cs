@@ -1,7 +1,9 @@
+using AnomalyMoE.Engine;
 using AnomalyMoE.Tests.Support;
+using AnomalyMoE.Tests.Training;
 using AnomalyMoE.Training;
 
-namespace AnomalyMoE.Tests.Training;
+namespace AnomalyMoE.Tests.Engine;
 
 /// <summary>A PatchCore run folder holds banks built for the run its config.json describes.</summary>
 [Collection(EngineCollection.Name)]

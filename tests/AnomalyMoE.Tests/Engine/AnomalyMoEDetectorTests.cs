@@ -1,10 +1,11 @@
 using AnomalyMoE.Data;
+using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Tests.Training;
 using AnomalyMoE.Training;
 
-namespace AnomalyMoE.Tests.Evaluation;
+namespace AnomalyMoE.Tests.Engine;
 
 [Collection(EngineCollection.Name)]
 public class AnomalyMoEDetectorTests(EngineFixture fixture)
@@ -73,7 +74,7 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
     {
         var (detector, category) = Trained(3, 5);
         using var _ = detector;
-        Assert.Equal(global::AnomalyMoE.Maps.ScoringMode.Calibrated, detector.Preset.Scoring);
+        Assert.Equal(global::AnomalyMoE.Maps.ScoringMode.Calibrated, detector.Settings.Scoring);
         var test = category.Test.ToList();
 
         using var all = detector.Predict(test);

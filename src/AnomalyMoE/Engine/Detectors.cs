@@ -1,6 +1,7 @@
 using AnomalyMoE.Baselines;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Evaluation;
 using AnomalyMoE.Experts;
 using AnomalyMoE.Maps;
 using AnomalyMoE.Model;
@@ -10,57 +11,14 @@ using AnomalyMoE.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AnomalyMoE.Evaluation;
-
-/// <summary>
-/// What a detector produced for one evaluated set (a category, or a list of images): fused and smoothed maps
-/// <c>[N,1,R,R]</c> on the CPU, image scores, per image which experts the router selected (empty for the baseline), and
-/// the image scores each expert level gives when its map alone goes through the fusion (empty for the baseline).
-/// </summary>
-public sealed class SetPredictions(IReadOnlyList<ImageRecord> records, Tensor maps, float[] scores, float[][] routingMask,
-    IReadOnlyDictionary<string, float[]>? expertLevelScores = null, double? threshold = null) : IDisposable
-{
-    /// <summary>The category's calibrated image threshold (null under set min-max scoring, which has none).</summary>
-    public double? Threshold { get; } = threshold;
-
-    /// <summary>Per image whether its score is above <see cref="Threshold"/>; null without a threshold.</summary>
-    public bool[]? Anomalous => Threshold is { } t ? Scores.Select(s => s > t).ToArray() : null;
-
-    public IReadOnlyList<ImageRecord> Records { get; } = records;
-    public Tensor Maps { get; } = maps;
-    public float[] Scores { get; } = scores;
-    public float[][] RoutingMask { get; } = routingMask;
-
-    /// <summary>Per expert level present (<see cref="ExpertLevels"/>), the image scores of that level's map fused alone.</summary>
-    public IReadOnlyDictionary<string, float[]> ExpertLevelScores { get; } = expertLevelScores ?? new Dictionary<string, float[]>();
-
-    public void Dispose() => Maps.Dispose();
-}
-
-/// <summary>A trained detector that maps a set of images to anomaly maps and scores.</summary>
-public interface IAnomalyDetector : IDisposable
-{
-    /// <summary><c>anomalymoe</c> or <c>patchcore</c>.</summary>
-    string Method { get; }
-
-    /// <summary>Expert names in routing order (<c>patch_0</c>, …); empty for detectors without experts.</summary>
-    IReadOnlyList<string> ExpertNames { get; }
-
-    TrainingPreset Preset { get; }
-
-    /// <summary>
-    /// Maps and scores of <paramref name="records"/> (all of one category): normalised over this set, or calibrated and
-    /// independent of it, as the preset's <see cref="TrainingPreset.Scoring"/> says.
-    /// </summary>
-    SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default);
-
-    /// <summary>Fits a category's calibration on its normal <paramref name="normals"/> (<see cref="CalibrationHoldout.CalibrationNormals"/>).</summary>
-    CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null);
-}
+namespace AnomalyMoE.Engine;
 
 /// <summary>Opens the detector a run folder holds.</summary>
 public static class Detectors
 {
+    /// <summary>What evaluation reads of <paramref name="preset"/>.</summary>
+    public static DetectorSettings SettingsOf(TrainingPreset preset) => new(preset.Name, preset.Transform, preset.Scoring, preset.LevelFusion);
+
     /// <summary>
     /// The trained detector of a run: the AnomalyMoE model from <c>checkpoints/last.ckpt</c>, or the PatchCore memory banks.
     /// Component segmenters (and banks) for categories of <paramref name="categories"/> that the run lacks are fitted on
@@ -137,6 +95,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
 
     public string Method => "anomalymoe";
     public TrainingPreset Preset => preset;
+    public DetectorSettings Settings { get; } = Detectors.SettingsOf(preset);
     public AnomalyMoEModel Model => model;
 
     public IReadOnlyList<string> ExpertNames { get; } = preset.Model.Layout.ExpertNames;
@@ -146,13 +105,13 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
         if (records.Count == 0) throw new AnomalyMoEException("No images to evaluate.");
         using var levels = PredictLevels(records, progress, cancellationToken);
         var category = calibration.Categories.GetValueOrDefault($"{records[0].Dataset}/{records[0].Category}");
-        return SetScoring.Score(records, levels.Levels, levels.Selected, preset, category);
+        return SetScoring.Score(records, levels.Levels, levels.Selected, Settings, category);
     }
 
     public CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null)
     {
         using var levels = PredictLevels(normals, progress, CancellationToken.None);
-        return SetScoring.Calibrate(levels.Levels, preset);
+        return SetScoring.Calibrate(levels.Levels, Settings);
     }
 
     LevelPredictions PredictLevels(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
@@ -232,6 +191,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
     PatchCoreDetector(TrainingPreset preset, Dictionary<string, PatchCoreMemoryBank> banks, IFeatureEncoder encoder, Device device, RunCalibration calibration)
     {
         Preset = preset;
+        Settings = Detectors.SettingsOf(preset);
         this.calibration = calibration;
         this.banks = banks;
         this.encoder = encoder;
@@ -240,6 +200,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
     public string Method => "patchcore";
     public TrainingPreset Preset { get; }
+    public DetectorSettings Settings { get; }
     public IReadOnlyList<string> ExpertNames { get; } = [];
 
     /// <summary>Loads each category's bank from <c>patchcore/</c> or builds it from the category's training images.</summary>
@@ -305,7 +266,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
     {
         using var levels = PredictLevels(records, progress, cancellationToken);
         var category = calibration.Categories.GetValueOrDefault($"{records[0].Dataset}/{records[0].Category}");
-        return SetScoring.Score(records, levels.Levels, levels.Selected, Preset, category);
+        return SetScoring.Score(records, levels.Levels, levels.Selected, Settings, category);
     }
 
     public CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null)
@@ -313,7 +274,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
         // The bank holds a coreset of these very images, so their distances are optimistic: the threshold errs towards
         // flagging, and image AUROC (rank-based) is unaffected.
         using var levels = PredictLevels(normals, progress, CancellationToken.None);
-        return SetScoring.Calibrate(levels.Levels, Preset);
+        return SetScoring.Calibrate(levels.Levels, Settings);
     }
 
     LevelPredictions PredictLevels(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
