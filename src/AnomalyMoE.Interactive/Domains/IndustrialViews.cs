@@ -13,10 +13,14 @@ namespace AnomalyMoE.Interactive.Domains;
 /// </summary>
 public static class IndustrialViews
 {
-    /// <summary>One row per evaluated category of each run (run · category), every image and pixel metric.</summary>
+    /// <summary>
+    /// One row per evaluated category of each run (run · category), every image and pixel metric, then — for a run over
+    /// several categories — its mean over them (run · mean), the number the paper's tables report.
+    /// </summary>
     public static NotebookView PerCategoryTable(params StudyEvaluation[] runs)
     {
-        var rows = runs.SelectMany(r => r.Report.Categories.Select(c => ($"{r.Name} · {c.Metrics.Category}", c.Metrics)));
+        var rows = runs.SelectMany(r => r.Report.Categories.Select(c => ($"{r.Name} · {c.Metrics.Category}", c.Metrics))
+            .Concat(r.Report.Categories.Count > 1 ? [($"{r.Name} · mean", r.Report.Mean)] : []));
         return new NotebookView("per-category-table", "Per-category results", MetricsTables.FromRuns(rows, "run · category"),
             "One unified model is evaluated on each of its categories apart (each category's maps are normalised together, as " +
             "amoe test does); pixel columns are empty for a category without masks.");
@@ -24,6 +28,17 @@ public static class IndustrialViews
 
     /// <summary>Image and pixel AUROC per category, one bar colour per run and metric.</summary>
     public static NotebookView PerCategoryBars(params StudyEvaluation[] runs)
+    {
+        var (groups, series) = PerCategoryBarData(runs);
+        var chart = DomainCharts.GroupedBars("Image and pixel AUROC per category", groups, series, "AUROC");
+        return new NotebookView("per-category-bars", "Per-category AUROC", chart);
+    }
+
+    /// <summary>
+    /// What <see cref="PerCategoryBars"/> draws: the groups (category folder names, in evaluation order) and, per run, an
+    /// image-AUROC and a pixel-AUROC series with one value per group (null where a run lacks the category or its masks).
+    /// </summary>
+    public static (IReadOnlyList<string> Groups, IReadOnlyList<BarSeries> Series) PerCategoryBarData(params StudyEvaluation[] runs)
     {
         var categories = runs.SelectMany(r => r.Report.Categories.Select(c => c.Metrics.Category)).Distinct().ToList();
         double? Of(StudyEvaluation run, string category, Func<CategoryMetrics, double?> metric) =>
@@ -33,8 +48,7 @@ public static class IndustrialViews
             new BarSeries($"{r.Name} image AUROC", categories.Select(c => Of(r, c, m => m.ImageAuroc)).ToList()),
             new BarSeries($"{r.Name} pixel AUROC", categories.Select(c => Of(r, c, m => m.PixelAuroc)).ToList()),
         }).ToList();
-        var chart = DomainCharts.GroupedBars("Image and pixel AUROC per category", categories.Select(Short).ToList(), series, "AUROC");
-        return new NotebookView("per-category-bars", "Per-category AUROC", chart);
+        return (categories.Select(Short).ToList(), series);
     }
 
     /// <summary>
@@ -63,7 +77,7 @@ public static class IndustrialViews
             int fp = Enumerable.Range(0, p.Records.Count).Count(i => !p.Records[i].IsAnomalous && p.Scores[i] > threshold);
             int fn = Enumerable.Range(0, p.Records.Count).Count(i => p.Records[i].IsAnomalous && p.Scores[i] <= threshold);
             return new NotebookView("worst-errors", $"Worst false positives and false negatives at the {which} threshold {threshold:0.###}",
-                MapGallery.SharedScale(panels, $"{evaluation.Name}: highest-scored normal images, then lowest-scored anomalies", columns: Math.Max(1, perSide)),
+                MapGallery.SharedScale(panels, $"{evaluation.Name} · {evaluation.Category.Metrics.Category}: highest-scored normal images, then lowest-scored anomalies", columns: Math.Max(1, perSide)),
                 $"At this threshold the run makes {fp} false positives and {fn} false negatives on {p.Records.Count} test images. " +
                 "Top row: the normal images scored highest (FP when above the threshold); bottom row: the anomalies scored lowest " +
                 "(FN when at or below it). One colour scale; ground truth outlined in green.");
@@ -80,12 +94,15 @@ public static class IndustrialViews
         return (MathF.BitDecrement(f1), "F1-max");
     }
 
-    /// <summary>Pixel AUROC beside pixel AP, pixel F1-max and AUPRO, with the share of anomalous pixels that explains the gap.</summary>
+    /// <summary>
+    /// Pixel AUROC beside pixel AP, pixel F1-max and AUPRO (each run's mean over its categories when several), with the
+    /// share of anomalous pixels that explains the gap.
+    /// </summary>
     public static NotebookView PixelMetrics(NotebookStudy study, params StudyEvaluation[] runs)
     {
-        var first = runs[0].Predictions;
-        int side = (int)first.Maps.shape[2];
-        var masks = RegionSamples.MasksAtMapResolution(first.Records, study.Preset.Transform, side);
+        var sets = runs[0].Sets;
+        int side = (int)sets[0].Maps.shape[2];
+        var masks = sets.SelectMany(set => RegionSamples.MasksAtMapResolution(set.Records, study.Preset.Transform, side)).ToList();
         double share = masks.Sum(m => m.Count(b => b != 0)) / (double)masks.Sum(m => m.Length);
         double? R(double? v) => v is { } x ? Math.Round(x, 4) : null;
         var frame = MetricsTables.FromColumns("run", runs.Select(r => r.Name).ToArray(),

@@ -20,8 +20,10 @@ public static class MedicalViews
     {
         var records = study.TestSamples(normal, anomalous);
         using var batch = study.LoadBatch(records);
-        var panels = batch.Panels(outlineGroundTruth: study.Category.HasPixelMasks).Select(p => p with { Rgb = Gray(p.Rgb) }).ToList();
-        var gallery = new MapGallery(panels, $"{study.CategoryName}: test slices" + (study.Category.HasPixelMasks ? ", lesions outlined in red" : " (image labels only: no outline)"),
+        // A subset without masks has no outline to draw (its records carry no mask), so outlining where any subset has them is safe.
+        bool masks = study.Categories.Any(c => c.HasPixelMasks);
+        var panels = batch.Panels(outlineGroundTruth: masks).Select(p => p with { Rgb = Gray(p.Rgb) }).ToList();
+        var gallery = new MapGallery(panels, $"{study.CategoryName.Replace(",", ", ")}: test slices" + (masks ? ", lesions outlined in red" : " (image labels only: no outline)"),
             Columns: 4, Options: new OverlayOptions(OutlineColor: LesionOutline));
         return new NotebookView("medical-slices", "Slices with the lesion outlined", gallery);
     }
@@ -40,23 +42,28 @@ public static class MedicalViews
 
     /// <summary>
     /// Image AUROC per subset (evaluated category) and, within it, per anomaly type (the subset's normal images against that
-    /// type alone), one column per run.
+    /// type alone), one column per run; subsets in the first run's evaluation order.
     /// </summary>
     public static NotebookView PerSubset(params StudyEvaluation[] runs)
     {
         var rows = new List<string>();
         var columns = runs.Select(_ => new List<double?>()).ToList();
-        var first = runs[0].Predictions.Records;
-        rows.Add($"{runs[0].Category.Metrics.Category} (all anomalies)");
-        for (int k = 0; k < runs.Length; k++) columns[k].Add(Math.Round(runs[k].Metrics.ImageAuroc, 4));
-        foreach (var type in first.Where(r => r.IsAnomalous).Select(r => r.DefectType).Distinct().Order(StringComparer.Ordinal))
+        foreach (var subset in runs[0].PerCategory)
         {
-            rows.Add($"  {type} (n={first.Count(r => r.DefectType == type)})");
-            for (int k = 0; k < runs.Length; k++)
+            var key = subset.Category.Metrics.Category;
+            var each = runs.Select(r => r.Of(key)).ToArray();
+            var first = subset.Predictions.Records;
+            rows.Add($"{key} (all anomalies)");
+            for (int k = 0; k < runs.Length; k++) columns[k].Add(Math.Round(each[k].Metrics.ImageAuroc, 4));
+            foreach (var type in first.Where(r => r.IsAnomalous).Select(r => r.DefectType).Distinct().Order(StringComparer.Ordinal))
             {
-                var p = runs[k].Predictions;
-                var pick = Enumerable.Range(0, p.Records.Count).Where(i => !p.Records[i].IsAnomalous || p.Records[i].DefectType == type).ToArray();
-                columns[k].Add(Math.Round(BinaryMetrics.Compute(pick.Select(i => p.Scores[i]).ToArray(), pick.Select(i => (byte)p.Records[i].Label).ToArray()).Auroc, 4));
+                rows.Add($"  {type} (n={first.Count(r => r.DefectType == type)})");
+                for (int k = 0; k < runs.Length; k++)
+                {
+                    var p = each[k].Predictions;
+                    var pick = Enumerable.Range(0, p.Records.Count).Where(i => !p.Records[i].IsAnomalous || p.Records[i].DefectType == type).ToArray();
+                    columns[k].Add(Math.Round(BinaryMetrics.Compute(pick.Select(i => p.Scores[i]).ToArray(), pick.Select(i => (byte)p.Records[i].Label).ToArray()).Auroc, 4));
+                }
             }
         }
         var frame = MetricsTables.FromColumns("subset / anomaly type", rows, runs.Select((r, k) => ($"{r.Name} I-AUROC", (IReadOnlyList<double?>)columns[k])));
@@ -65,24 +72,32 @@ public static class MedicalViews
             "evaluated apart, and within it each kind of lesion is scored against the subset's normal images alone.");
     }
 
-    /// <summary>Whether the subset has pixel masks, and which metrics that leaves.</summary>
+    /// <summary>Whether each subset has pixel masks (one column per subset), and which metrics that leaves.</summary>
     public static NotebookView Annotation(NotebookStudy study, StudyEvaluation evaluation)
     {
-        bool masks = study.Category.HasPixelMasks;
-        var frame = new DataFrame(
-            new StringDataFrameColumn("annotation", ["image labels (normal / anomalous)", "pixel masks (lesion outlines)"]),
-            new StringDataFrameColumn(study.CategoryName, ["yes", masks ? "yes" : "no"]),
-            new StringDataFrameColumn("metrics it allows", ["I-AUROC, I-AP, I-F1max, sensitivity at a specificity",
-                masks ? $"P-AUROC, P-AP, P-F1max, AUPRO (here P-AUROC {evaluation.Metrics.PixelAuroc:0.000})" : "none: pixel metrics are left empty, not zero"]));
+        var subsets = study.Categories.Select(c => new StringDataFrameColumn(c.Category, ["yes", c.HasPixelMasks ? "yes" : "no"]));
+        var withMasks = study.Categories.Where(c => c.HasPixelMasks).Select(c => evaluation.Of(c.Category)).ToList();
+        var here = string.Join(", ", withMasks.Select(e => (study.Categories.Count > 1 ? $"{Short(e.Category.Metrics.Category)} " : "") + $"{e.Metrics.PixelAuroc:0.000}"));
+        var frame = new DataFrame(new DataFrameColumn[] { new StringDataFrameColumn("annotation", ["image labels (normal / anomalous)", "pixel masks (lesion outlines)"]) }
+            .Concat(subsets)
+            .Append(new StringDataFrameColumn("metrics it allows", ["I-AUROC, I-AP, I-F1max, sensitivity at a specificity",
+                withMasks.Count > 0 ? $"P-AUROC, P-AP, P-F1max, AUPRO where masks exist (here P-AUROC {here})" : "none: pixel metrics are left empty, not zero"])));
         return new NotebookView("label-only", "Image labels and pixel masks", frame,
             "Several BMAD subsets (e.g. the chest X-ray and OCT2017 ones) come with image labels only. The kit reads a category " +
             "without a ground_truth folder as image-labelled: it trains and scores images as usual, leaves every pixel metric " +
             "empty (null in metrics.json, never 0) and draws maps without an outline, so image-level results stay comparable.");
     }
 
-    /// <summary>Per run, image AUROC beside the sensitivity at a fixed specificity (95 % by default) and at the calibrated threshold.</summary>
-    public static NotebookView Sensitivity(double specificity, params StudyEvaluation[] runs)
+    /// <summary>
+    /// Per run and subset, image AUROC beside the sensitivity at a fixed specificity (95 % by default) and at the calibrated
+    /// threshold. Each subset is read apart — its scores are normalised and its threshold calibrated on its own — and a row
+    /// is named by the run, or by run · subset when a run covers several subsets.
+    /// </summary>
+    public static NotebookView Sensitivity(double specificity, params StudyEvaluation[] evaluations)
     {
+        var runs = evaluations.SelectMany(e => e.PerCategory).ToArray();
+        string RowName(StudyEvaluation r) =>
+            evaluations.Any(e => e.Sets.Count > 1) ? $"{r.Name} · {Short(r.Category.Metrics.Category)}" : r.Name;
         var points = runs.Select(r => OperatingPoint.AtSpecificity(r.Scores, r.Labels, specificity)).ToList();
         double? AtThreshold(StudyEvaluation r, bool sensitivity)
         {
@@ -92,7 +107,7 @@ public static class MedicalViews
             return Math.Round(idx.Count(i => called[i] == sensitivity) / (double)idx.Count, 4);
         }
         string pct = $"{specificity:P0}".Replace(" ", "");
-        var frame = MetricsTables.FromColumns("run", runs.Select(r => r.Name).ToArray(),
+        var frame = MetricsTables.FromColumns("run", runs.Select(RowName).ToArray(),
         [
             ("I-AUROC", runs.Select(r => (double?)Math.Round(r.Metrics.ImageAuroc, 4)).ToArray()),
             ($"sensitivity at {pct} specificity", points.Select(p => (double?)Math.Round(p.Sensitivity, 4)).ToArray()),
@@ -105,4 +120,6 @@ public static class MedicalViews
             $"flagged when at most {1 - specificity:P0} of the normal scans may be. With few normal test images the specificity " +
             "reached can exceed the target (each normal image moves it by a whole step).");
     }
+
+    static string Short(string category) => category.Contains('/') ? category[(category.LastIndexOf('/') + 1)..] : category;
 }

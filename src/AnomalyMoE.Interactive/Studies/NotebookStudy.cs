@@ -18,8 +18,8 @@ using static TorchSharp.torch;
 namespace AnomalyMoE.Interactive.Studies;
 
 /// <summary>
-/// A notebook's experiment as engine runs: the data (a real category, or the synthetic family generated as
-/// <c>amoe synth</c> does), a run folder trained by <see cref="AnomalyMoETrainer"/> (<c>amoe train</c>) and evaluated by
+/// A notebook's experiment as engine runs: the data (one or several categories of a real dataset, or of the synthetic
+/// family generated as <c>amoe synth</c> does; several train one unified model), a run folder trained by <see cref="AnomalyMoETrainer"/> (<c>amoe train</c>) and evaluated by
 /// <see cref="DetectorEvaluation"/> (<c>amoe test</c>), the PatchCore baseline the same way, and — for teaching — the
 /// trained or untrained model run on one batch (<see cref="Inspect"/>). <see cref="Commands"/> are the <c>amoe</c>
 /// command lines that reproduce the runs.
@@ -27,14 +27,21 @@ namespace AnomalyMoE.Interactive.Studies;
 public sealed class NotebookStudy : IDisposable
 {
     public StudyOptions Options { get; }
-    public string CategoryName { get; }
+
+    /// <summary>The category folder names, comma-separated as <c>amoe train --categories</c> takes them.</summary>
+    public string CategoryName => string.Join(",", Categories.Select(c => c.Category));
+
     public bool UsesRealData { get; }
 
-    /// <summary>The dataset root holding the category (for synthetic data, the family's folder).</summary>
+    /// <summary>The dataset root holding the categories (for synthetic data, the family's folder).</summary>
     public string DataRoot { get; }
 
-    /// <summary>The category's records (train and test).</summary>
-    public CategoryInfo Category { get; }
+    /// <summary>The records (train and test) of each category the run trains on, in the order they are evaluated.</summary>
+    public IReadOnlyList<CategoryInfo> Categories { get; }
+
+    /// <summary>The study's one category; throws when it holds several (use <see cref="Categories"/>).</summary>
+    public CategoryInfo Category => Categories.Count == 1 ? Categories[0]
+        : throw new InvalidOperationException($"The study holds {Categories.Count} categories ({CategoryName}); use Categories.");
 
     /// <summary>The run's configuration (<c>config.json</c>).</summary>
     public TrainingRunConfig Config { get; }
@@ -57,10 +64,11 @@ public sealed class NotebookStudy : IDisposable
     IFeatureEncoder? encoder;
     ComponentMaskSet? componentMasks;
 
-    NotebookStudy(StudyOptions options, string category, bool real, string dataRoot, CategoryInfo info, TrainingRunConfig config,
+    NotebookStudy(StudyOptions options, bool real, string dataRoot, IReadOnlyList<CategoryInfo> infos, TrainingRunConfig config,
         RunDirectory run, string work, string? synthCommand, IReadOnlyList<string>? runCommands = null)
     {
-        (Options, CategoryName, UsesRealData, DataRoot, Category, Config, Run, WorkDirectory) = (options, category, real, dataRoot, info, config, run, work);
+        (Options, UsesRealData, DataRoot, Categories, Config, Run, WorkDirectory) = (options, real, dataRoot, infos, config, run, work);
+        var category = CategoryName;
         Preset = config.ResolvePreset();
         this.synthCommand = synthCommand;
         this.runCommands = runCommands ??
@@ -97,33 +105,36 @@ public sealed class NotebookStudy : IDisposable
         var work = Path.GetFullPath(o.WorkDirectory ?? Path.Combine(Path.GetTempPath(), "anomalymoe-notebooks"));
         Directory.CreateDirectory(work);
 
-        string root, category;
+        string root;
+        IReadOnlyList<string> categories;
         string? synth = null;
         if (o.DataRoot is { } real)
         {
             root = Path.GetFullPath(real);
             var found = MvtecDatasetReader.DiscoverCategories(root);
-            category = o.Category ?? found.FirstOrDefault() ?? throw new AnomalyMoEException($"No categories (<category>/train/good/…) under '{root}'.");
-            if (!found.Contains(category)) throw new AnomalyMoEException($"Category '{category}' is not under '{root}'; found: {string.Join(", ", found)}.");
+            if (found.Count == 0) throw new AnomalyMoEException($"No categories (<category>/train/good/…) under '{root}'.");
+            if (o.Category is { } named && !found.Contains(named)) throw new AnomalyMoEException($"Category '{named}' is not under '{root}'; found: {string.Join(", ", found)}.");
+            categories = o.Category is { } one ? [one] : o.AllCategories ? found : [found[0]];
         }
         else
         {
             var dataDir = Path.Combine(work, "data", $"{o.Family}-s{o.SynthSeed}-{o.SynthSize}px-{o.SynthTrain}-{o.SynthTest}");
             GenerateOnce(new SynthOptions([o.Family], o.SynthSeed, o.SynthSize, o.SynthTrain, o.SynthTest), dataDir, progress);
             root = Path.Combine(dataDir, o.Family);
-            category = o.Category ?? SyntheticFamilies.Categories(o.Family)[0].Name;
+            var family = SyntheticFamilies.Categories(o.Family).Select(c => c.Name).ToList();
+            categories = o.Category is { } one ? [one] : o.AllCategories ? family : [family[0]];
             synth = $"amoe synth --family {o.Family} --seed {o.SynthSeed} --size {o.SynthSize} --train {o.SynthTrain} --test {o.SynthTest} --out {Quote(dataDir)}";
         }
 
         var config = new TrainingRunConfig
         {
             Preset = TrainingPresets.Get(o.Preset).Name,
-            Data = [new DataRoot(root, [category])],
+            Data = [new DataRoot(root, categories.ToArray())],
             Iterations = o.Iterations,
             Seed = o.Seed,
         };
-        var info = Read(config);
-        var study = new NotebookStudy(o, category, o.DataRoot is not null, root, info, config, RunFolder(work, info, config), work, synth);
+        var infos = Read(config);
+        var study = new NotebookStudy(o, o.DataRoot is not null, root, infos, config, RunFolder(work, infos, config), work, synth);
         study.Timings["data"] = clock.Elapsed.TotalSeconds;
         return study;
     }
@@ -148,23 +159,25 @@ public sealed class NotebookStudy : IDisposable
                 $"amoe train --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{Iters(config)} --seed {config.Seed}{DeviceFlag} --resume --out {Quote(run.Root)}",
                 $"amoe test --run {Quote(run.Root)} --overlays 0{DeviceFlag}",
             ];
-        var study = new NotebookStudy(Options, CategoryName, UsesRealData, DataRoot, Category, config, run, WorkDirectory, synthCommand, commands);
+        var study = new NotebookStudy(Options, UsesRealData, DataRoot, Categories, config, run, WorkDirectory, synthCommand, commands);
         CopyComponentCache(Run, study.Run);
         return study;
     }
 
     /// <summary>
-    /// The same category and settings on a sibling dataset root (MVTec 3D-AD's depth maps beside its RGB images, which share
+    /// The same categories and settings on a sibling dataset root (MVTec 3D-AD's depth maps beside its RGB images, which share
     /// file names and masks), with a run folder of its own.
     /// </summary>
     public NotebookStudy Sibling(string siblingRoot)
     {
         var root = Path.GetFullPath(siblingRoot);
-        if (!MvtecDatasetReader.DiscoverCategories(root).Contains(CategoryName))
-            throw new AnomalyMoEException($"Category '{CategoryName}' is not under the sibling dataset '{root}'.");
-        var config = Config with { Data = [new DataRoot(root, [CategoryName])] };
-        var info = Read(config);
-        return new NotebookStudy(Options, CategoryName, UsesRealData, root, info, config, RunFolder(WorkDirectory, info, config), WorkDirectory, synthCommand);
+        var names = Categories.Select(c => c.Category).ToArray();
+        var found = MvtecDatasetReader.DiscoverCategories(root);
+        if (names.FirstOrDefault(n => !found.Contains(n)) is { } missing)
+            throw new AnomalyMoEException($"Category '{missing}' is not under the sibling dataset '{root}'.");
+        var config = Config with { Data = [new DataRoot(root, names)] };
+        var infos = Read(config);
+        return new NotebookStudy(Options, UsesRealData, root, infos, config, RunFolder(WorkDirectory, infos, config), WorkDirectory, synthCommand);
     }
 
     /// <summary>Where <see cref="Variant"/> runs go (an <c>amoe ablate --out</c> folder).</summary>
@@ -182,7 +195,7 @@ public sealed class NotebookStudy : IDisposable
         return result;
     }
 
-    /// <summary>Evaluates the trained run on the category's test images (<c>amoe test</c>): reports in the run's <c>reports/</c>.</summary>
+    /// <summary>Evaluates the trained run on each category's test images apart (<c>amoe test</c>): reports in the run's <c>reports/</c>.</summary>
     public StudyEvaluation Evaluate(IProgress<ProgressUpdate>? progress = null, int overlaysPerSide = 2, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
@@ -203,9 +216,9 @@ public sealed class NotebookStudy : IDisposable
 
     StudyEvaluation EvaluateRun(string name, RunDirectory run, int overlaysPerSide, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
-        using var detector = new RecordingDetector(Detectors.Open(run, [Category], Options.Device, progress));
-        var report = DetectorEvaluation.Evaluate(detector, [Category], run.ReportsDirectory, overlaysPerSide, progress, cancellationToken);
-        return new StudyEvaluation(name, run, report, detector.TakeSingle());
+        using var detector = new RecordingDetector(Detectors.Open(run, Categories, Options.Device, progress));
+        var report = DetectorEvaluation.Evaluate(detector, Categories, run.ReportsDirectory, overlaysPerSide, progress, cancellationToken);
+        return new StudyEvaluation(name, run, report, detector.TakeAll());
     }
 
     // ---- Teaching: the model on one batch, built from the same library calls the engine makes. ----
@@ -213,29 +226,48 @@ public sealed class NotebookStudy : IDisposable
     /// <summary>The preset's frozen encoder (loaded on first use).</summary>
     public IFeatureEncoder Encoder => encoder ??= EncoderFactory.Create(Preset, Config.EncoderWeights, TorchRuntime.Resolve(Options.Device));
 
-    /// <summary>The category's component segmenter, fitted on its training images and cached in the run folder, where training finds it.</summary>
+    /// <summary>Each category's component segmenter, fitted on its training images and cached in the run folder, where training finds it.</summary>
     public ComponentMaskSet ComponentMasks(IProgress<ProgressUpdate>? progress = null) =>
-        componentMasks ??= ComponentMaskSet.FitOrLoad(Run.ComponentCacheDirectory, [Category], Encoder, Preset, TorchRuntime.Resolve(Options.Device), progress);
+        componentMasks ??= ComponentMaskSet.FitOrLoad(Run.ComponentCacheDirectory, Categories, Encoder, Preset, TorchRuntime.Resolve(Options.Device), progress);
 
-    /// <summary>A few normal and a few anomalous test images, the anomalies spread over the defect types.</summary>
+    /// <summary>
+    /// A few normal and a few anomalous test images, the anomalies spread over the defect types; with several categories the
+    /// counts are shared out over the categories in turn, normal images first.
+    /// </summary>
     public IReadOnlyList<ImageRecord> TestSamples(int normal = 2, int anomalous = 6)
     {
-        var test = Category.Test.ToList();
-        var byType = test.Where(r => r.Label == 1).GroupBy(r => r.DefectType).Select(g => new Queue<ImageRecord>(g)).ToList();
+        var normals = new List<ImageRecord>();
+        var anomalies = new List<ImageRecord>();
+        for (int k = 0; k < Categories.Count; k++)
+        {
+            var test = Categories[k].Test.ToList();
+            normals.AddRange(test.Where(r => r.Label == 0).Take(Share(normal, k)));
+            anomalies.AddRange(SpreadOverTypes(test.Where(r => r.Label == 1), Share(anomalous, k)));
+        }
+        return normals.Concat(anomalies).ToList();
+    }
+
+    /// <summary>Category <paramref name="k"/>'s part of <paramref name="total"/> shared out in turn (earlier categories take the remainder).</summary>
+    int Share(int total, int k) => total / Categories.Count + (k < total % Categories.Count ? 1 : 0);
+
+    static List<ImageRecord> SpreadOverTypes(IEnumerable<ImageRecord> anomalies, int count)
+    {
+        var byType = anomalies.GroupBy(r => r.DefectType).Select(g => new Queue<ImageRecord>(g)).ToList();
         var picked = new List<ImageRecord>();
-        while (picked.Count < anomalous && byType.Any(q => q.Count > 0))
+        while (picked.Count < count && byType.Any(q => q.Count > 0))
         {
             foreach (var queue in byType.Where(q => q.Count > 0))
             {
-                if (picked.Count == anomalous) break;
+                if (picked.Count == count) break;
                 picked.Add(queue.Dequeue());
             }
         }
-        return test.Where(r => r.Label == 0).Take(normal).Concat(picked).ToList();
+        return picked;
     }
 
-    /// <summary>The first training images (all normal).</summary>
-    public IReadOnlyList<ImageRecord> TrainSamples(int count) => Category.Train.Take(count).ToList();
+    /// <summary>The first training images (all normal), shared out over the categories.</summary>
+    public IReadOnlyList<ImageRecord> TrainSamples(int count) =>
+        Enumerable.Range(0, Categories.Count).SelectMany(k => Categories[k].Train.Take(Share(count, k))).ToList();
 
     /// <summary>
     /// Images prepared as the engine feeds them to the model: the transformed image, the global experts' view, the
@@ -329,15 +361,16 @@ public sealed class NotebookStudy : IDisposable
         return Enumerable.Range(0, (int)weights.shape[0]).Select(i => flat.AsSpan(i * e, e).ToArray()).ToArray();
     }
 
-    static CategoryInfo Read(TrainingRunConfig config)
+    static IReadOnlyList<CategoryInfo> Read(TrainingRunConfig config)
     {
         var catalog = MvtecDatasetReader.Read(config.Sources());
-        var info = catalog.Categories.Single();
-        var test = info.Test.ToList();
-        if (info.Train.Count() < 2) throw new AnomalyMoEException($"Category '{info.Key}' has {info.Train.Count()} training images; at least 2 are needed.");
-        if (test.Select(r => r.Label).Distinct().Count() < 2)
-            throw new AnomalyMoEException($"The test images of '{info.Key}' do not hold both normal and anomalous images.");
-        return info;
+        foreach (var info in catalog.Categories)
+        {
+            if (info.Train.Count() < 2) throw new AnomalyMoEException($"Category '{info.Key}' has {info.Train.Count()} training images; at least 2 are needed.");
+            if (info.Test.Select(r => r.Label).Distinct().Count() < 2)
+                throw new AnomalyMoEException($"The test images of '{info.Key}' do not hold both normal and anomalous images.");
+        }
+        return catalog.Categories.ToList();
     }
 
     /// <summary>Generates the synthetic family once per settings (a marker file records a finished generation).</summary>
@@ -360,11 +393,15 @@ public sealed class NotebookStudy : IDisposable
         }
     }
 
-    /// <summary>A run folder named by category, preset, iterations and the configuration's hash.</summary>
-    static RunDirectory RunFolder(string work, CategoryInfo info, TrainingRunConfig config)
+    /// <summary>A run folder named by categories, preset, iterations and the configuration's hash.</summary>
+    static RunDirectory RunFolder(string work, IReadOnlyList<CategoryInfo> infos, TrainingRunConfig config)
     {
         var iterations = config.Iterations is { } n ? $"-{n.ToString(CultureInfo.InvariantCulture)}it" : "";
-        return new RunDirectory(Path.Combine(work, "runs", $"{Safe(info.Key)}-{config.Preset}{iterations}-{Hash(config)}"));
+        // A few categories are named; a whole benchmark (15 MVTec AD categories) is counted, to keep the path short.
+        var name = infos.Count == 1 ? infos[0].Key
+            : infos.Count <= 3 ? $"{infos[0].Dataset}/{string.Join("+", infos.Select(i => i.Category))}"
+            : $"{infos[0].Dataset}/{infos.Count}-categories";
+        return new RunDirectory(Path.Combine(work, "runs", $"{Safe(name)}-{config.Preset}{iterations}-{Hash(config)}"));
     }
 
     /// <summary>Eight hex digits of the configuration: runs with other data or settings get other folders.</summary>

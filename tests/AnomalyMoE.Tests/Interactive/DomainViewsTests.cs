@@ -10,16 +10,19 @@ using Microsoft.Data.Analysis;
 
 namespace AnomalyMoE.Tests.Interactive;
 
-/// <summary>A synthetic family trained for one iteration and evaluated, as the domain notebooks use it.</summary>
+/// <summary>
+/// A synthetic family trained for one iteration and evaluated, as the domain notebooks use it: its first category, or every
+/// category in one unified model.
+/// </summary>
 public sealed class TrainedStudy : IDisposable
 {
     readonly TempDirectory work = new();
     public NotebookStudy Study { get; }
     public StudyEvaluation Evaluation { get; }
 
-    public TrainedStudy(string family)
+    public TrainedStudy(string family, bool allCategories = false)
     {
-        Study = NotebookStudy.Create(StudyOptions.Fast with { Family = family, Iterations = 1, WorkDirectory = work.Path });
+        Study = NotebookStudy.Create(StudyOptions.Fast with { Family = family, Iterations = 1, WorkDirectory = work.Path, AllCategories = allCategories });
         Study.Train();
         Evaluation = Study.Evaluate(overlaysPerSide: 0);
     }
@@ -215,6 +218,88 @@ public class IndustrialViewsTests : IClassFixture<IndustrialViewsTests.Industria
     }
 }
 
+/// <summary>Notebook 01's setting: one unified model on every category of the synthetic industrial family.</summary>
+[Collection(NotebookCollection.Name)]
+public class UnifiedIndustrialViewsTests : IClassFixture<UnifiedIndustrialViewsTests.Unified>
+{
+    public sealed class Unified() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Industrial, allCategories: true);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public UnifiedIndustrialViewsTests(Unified fixture) => run = fixture.Run;
+
+    static readonly string[] Family = SyntheticFamilies.Categories(SyntheticFamilies.Industrial).Select(c => c.Name).ToArray();
+
+    [Fact]
+    public void The_study_trains_one_model_on_every_category_of_the_family()
+    {
+        Assert.Equal(Family, run.Study.Categories.Select(c => c.Category));
+        Assert.Equal(Family, run.Study.Config.Data.Single().Categories);
+        Assert.Contains($"--categories {string.Join(",", Family)} ", run.Study.Commands.Single(c => c.StartsWith("amoe train", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_single_category_accessor_refuses_a_study_of_several() =>
+        Assert.Contains("use Categories", Assert.Throws<InvalidOperationException>(() => run.Study.Category).Message);
+
+    [Fact]
+    public void The_evaluation_holds_each_categorys_predictions_apart()
+    {
+        var each = run.Evaluation.PerCategory;
+        Assert.Equal(Family, each.Select(e => e.Category.Metrics.Category.Split('/')[1]));
+        Assert.All(each, e => Assert.All(e.Predictions.Records, r => Assert.Equal(e.Category.Metrics.Category.Split('/')[1], r.Category)));
+        Assert.Equal(run.Study.Categories.Sum(c => c.Test.Count()), each.Sum(e => e.Predictions.Records.Count));
+        Assert.Same(each[1], run.Evaluation.Of(Family[1]));
+    }
+
+    [Fact]
+    public void The_per_category_table_has_one_row_per_category_then_the_mean()
+    {
+        var frame = Assert.IsType<DataFrame>(IndustrialViews.PerCategoryTable(run.Evaluation).Content);
+        var rows = frame.Columns[0].Cast<string>().ToList();
+        Assert.Equal(Family.Select(c => $"AnomalyMoE · industrial/{c}").Append("AnomalyMoE · mean"), rows);
+        Assert.Equal(Math.Round(run.Evaluation.Report.Mean.ImageAuroc, 4), (double?)frame.Columns["I-AUROC"][Family.Length]);
+    }
+
+    [Fact]
+    public void The_per_category_bars_are_labelled_with_the_category_names()
+    {
+        var (groups, series) = IndustrialViews.PerCategoryBarData(run.Evaluation);
+        Assert.Equal(Family, groups);
+        Assert.Equal(run.Evaluation.PerCategory.Select(e => (double?)e.Metrics.ImageAuroc), series[0].Values);
+        Assert.IsType<PngImage>(IndustrialViews.PerCategoryBars(run.Evaluation).Content);
+    }
+
+    [Fact]
+    public void Test_samples_are_shared_out_over_the_categories_normal_images_first()
+    {
+        var samples = run.Study.TestSamples(normal: 3, anomalous: 6);
+        Assert.Equal(Family, samples.Take(3).Select(r => r.Category));
+        Assert.All(samples.Take(3), r => Assert.False(r.IsAnomalous));
+        Assert.All(Family, c => Assert.Equal(2, samples.Skip(3).Count(r => r.Category == c && r.IsAnomalous)));
+    }
+
+    [Fact]
+    public void Maps_of_samples_from_several_categories_come_from_each_categorys_predictions()
+    {
+        var samples = run.Study.TestSamples(normal: 3, anomalous: 3);
+        var (maps, scores) = run.Evaluation.For(samples);
+        using (maps)
+        {
+            Assert.Equal(samples.Count, (int)maps.shape[0]);
+            for (int i = 0; i < samples.Count; i++)
+            {
+                var set = run.Evaluation.Of(samples[i].Category).Predictions;
+                int at = set.Records.ToList().FindIndex(r => r.Path == samples[i].Path);
+                Assert.Equal(set.Scores[at], scores[i], 5);
+            }
+        }
+    }
+}
+
 [Collection(NotebookCollection.Name)]
 public class MedicalViewsTests : IClassFixture<MedicalViewsTests.Medical>
 {
@@ -294,6 +379,64 @@ public class MedicalViewsTests : IClassFixture<MedicalViewsTests.Medical>
         Assert.Equal("no", frame.Columns[1][1]);
         var gallery = Assert.IsType<MapGallery>(MedicalViews.Slices(study, normal: 1, anomalous: 2).Content);
         Assert.All(gallery.Panels, p => Assert.True(p.Mask is null || p.Mask.All(b => b == 0), $"{p.Title} has a lesion outline"));
+    }
+}
+
+/// <summary>Notebook 04's setting: one unified model on both synthetic BMAD-like subsets, evaluated per subset.</summary>
+[Collection(NotebookCollection.Name)]
+public class UnifiedMedicalViewsTests : IClassFixture<UnifiedMedicalViewsTests.Unified>
+{
+    public sealed class Unified() : IDisposable
+    {
+        public TrainedStudy Run { get; } = new(SyntheticFamilies.Medical, allCategories: true);
+        public void Dispose() => Run.Dispose();
+    }
+
+    readonly TrainedStudy run;
+    public UnifiedMedicalViewsTests(Unified fixture) => run = fixture.Run;
+
+    static readonly string[] Subsets = SyntheticFamilies.Categories(SyntheticFamilies.Medical).Select(c => c.Name).ToArray();
+
+    [Fact]
+    public void Per_subset_rows_are_each_subset_then_its_anomaly_types()
+    {
+        var rows = Assert.IsType<DataFrame>(MedicalViews.PerSubset(run.Evaluation).Content).Columns[0].Cast<string>().ToList();
+        var expected = run.Evaluation.PerCategory.SelectMany(e => e.Predictions.Records.Where(r => r.IsAnomalous).Select(r => r.DefectType)
+            .Distinct().Order(StringComparer.Ordinal).Select(t => $"  {t} (n={e.Predictions.Records.Count(r => r.DefectType == t)})")
+            .Prepend($"{e.Category.Metrics.Category} (all anomalies)"));
+        Assert.Equal(expected, rows);
+        Assert.Equal(Subsets.Length, rows.Count(r => r.EndsWith("(all anomalies)", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Sensitivity_has_one_row_per_subset_read_on_that_subsets_scores_alone()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.Sensitivity(0.95, run.Evaluation).Content);
+        Assert.Equal(Subsets.Select(s => $"AnomalyMoE · {s}"), frame.Columns[0].Cast<string>());
+        for (int k = 0; k < Subsets.Length; k++)
+        {
+            var subset = run.Evaluation.Of(Subsets[k]);
+            var point = OperatingPoint.AtSpecificity(subset.Scores, subset.Labels, 0.95);
+            Assert.Equal(Math.Round(point.Sensitivity, 4), (double?)frame.Columns["sensitivity at 95% specificity"][k]);
+            Assert.Equal(Math.Round(subset.Metrics.ImageAuroc, 4), (double?)frame.Columns["I-AUROC"][k]);
+        }
+    }
+
+    [Fact]
+    public void The_annotation_table_has_a_column_per_subset()
+    {
+        var frame = Assert.IsType<DataFrame>(MedicalViews.Annotation(run.Study, run.Evaluation).Content);
+        Assert.Equal(Subsets.Prepend("annotation").Append("metrics it allows"), frame.Columns.Select(c => c.Name));
+        Assert.All(Subsets, s => Assert.Equal("yes", frame.Columns[s][1]));   // the synthetic subsets all have masks
+    }
+
+    [Fact]
+    public void Slices_come_from_every_subset()
+    {
+        var gallery = Assert.IsType<MapGallery>(MedicalViews.Slices(run.Study, normal: 2, anomalous: 2).Content);
+        var records = run.Study.TestSamples(normal: 2, anomalous: 2);
+        Assert.Equal(4, gallery.Panels.Count);
+        Assert.Equal(Subsets, records.Select(r => r.Category).Distinct());
     }
 }
 
