@@ -19,13 +19,18 @@ namespace AnomalyMoE.Experts;
 /// <param name="Dropout">Dropout after each decoder stage of the autoencoder (reference 0.2; active in training mode only).</param>
 /// <param name="TokenMap">When set, the global experts are <see cref="TokenGlobalExpert"/>s over the encoder's token map instead
 /// of the reference's image-space networks (a cpu-preset departure; the image widths are then unused).</param>
+/// <param name="Map">What the level's anomaly map measures: the student's disagreement with the autoencoder (reference) or the
+/// autoencoder's error on the coarse layout of the encoder's map (<see cref="GlobalMapKind.LayoutError"/>, a cpu-preset departure).</param>
+/// <param name="LayoutGrid">Side of the pooled grid <see cref="GlobalMapKind.LayoutError"/> compares on.</param>
 public sealed record GlobalExpertOptions(
     int EmbedDim,
     int[] AutoencoderWidths,
     int[] StudentWidths,
     int? OutputSize = null,
     double Dropout = 0.2,
-    TokenGlobalExpertOptions? TokenMap = null)
+    TokenGlobalExpertOptions? TokenMap = null,
+    GlobalMapKind Map = GlobalMapKind.StudentDiscrepancy,
+    int LayoutGrid = 4)
 {
     /// <summary>What the global experts read: the image (reference) or the encoder's token map.</summary>
     public GlobalExpertInput Input => TokenMap is null ? GlobalExpertInput.Image : GlobalExpertInput.Tokens;
@@ -48,6 +53,7 @@ public sealed record GlobalExpertOptions(
             throw new ArgumentException($"StudentWidths must be two positive widths; got [{string.Join(", ", StudentWidths ?? [])}].", nameof(StudentWidths));
         if (OutputSize is <= 0) throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "OutputSize must be positive when given.");
         if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        if (LayoutGrid < 1) throw new ArgumentOutOfRangeException(nameof(LayoutGrid), LayoutGrid, "LayoutGrid must be positive.");
         TokenMap?.Validate();
         return this;
     }
@@ -61,6 +67,21 @@ public enum GlobalExpertInput
 
     /// <summary>The encoder's token map, through <see cref="TokenGlobalExpert"/>.</summary>
     Tokens,
+}
+
+/// <summary>What a global expert's anomaly map measures.</summary>
+public enum GlobalMapKind
+{
+    /// <summary>Channel mean of (autoencoder − student)² (reference <c>calculate_raw_anomaly_maps_moe</c>, after EfficientAD).</summary>
+    StudentDiscrepancy,
+
+    /// <summary>
+    /// Channel mean of (pool(autoencoder) − pool(encoder map))² on a coarse grid (<see cref="GlobalExpertOptions.LayoutGrid"/>):
+    /// how far the arrangement the bottleneck can redraw is from the image's. A student trained for a few CPU minutes
+    /// follows the autoencoder everywhere, so its disagreement carries little; the coarse layout is where a missing,
+    /// extra or swapped part shows (docs/engine.md, Global map).
+    /// </summary>
+    LayoutError,
 }
 
 /// <summary>
@@ -176,12 +197,15 @@ public sealed class GlobalExpert : Module<Tensor, (Tensor Autoencoder, Tensor St
     /// each a mean over channels and positions (reference <c>calculate_moe_loss</c>). <paramref name="target"/> is the last
     /// encoder group map of the jittered view, <c>[B,D,h,w]</c>.
     /// </summary>
-    public static Tensor PerImageLoss(Tensor autoencoderOut, Tensor studentOut, Tensor target)
+    public static Tensor PerImageLoss(Tensor autoencoderOut, Tensor studentOut, Tensor target, int? layoutGrid = null)
     {
         using var scope = NewDisposeScope();
         var studentTerm = functional.mse_loss(studentOut, autoencoderOut, Reduction.None).mean([1, 2, 3]);
         var resized = functional.interpolate(autoencoderOut, [target.shape[2], target.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
-        var autoencoderTerm = functional.mse_loss(resized, target, Reduction.None).mean([1, 2, 3]);
+        // Under the layout-error map the autoencoder learns what it is scored on: the pooled layout, not every token's detail.
+        var autoencoderTerm = layoutGrid is int g
+            ? functional.mse_loss(functional.adaptive_avg_pool2d(resized, [g, g]), functional.adaptive_avg_pool2d(target, [g, g]), Reduction.None).mean([1, 2, 3])
+            : functional.mse_loss(resized, target, Reduction.None).mean([1, 2, 3]);
         return (autoencoderTerm + studentTerm).MoveToOuterDisposeScope();
     }
 
@@ -192,6 +216,23 @@ public sealed class GlobalExpert : Module<Tensor, (Tensor Autoencoder, Tensor St
     {
         using var scope = NewDisposeScope();
         var error = (autoencoderOut - studentOut).pow(2).mean([1], keepdim: true);
+        return functional.interpolate(error, [gridH, gridW], mode: InterpolationMode.Bilinear, align_corners: false)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The <see cref="GlobalMapKind.LayoutError"/> map <c>[B,1,gridH,gridW]</c>: the autoencoder map resized to the target's
+    /// grid, both average-pooled to <paramref name="layoutGrid"/>², the channel mean of their squared difference, resized
+    /// bilinearly to the grid.
+    /// </summary>
+    public static Tensor LayoutErrorMap(Tensor autoencoderOut, Tensor target, int layoutGrid, long gridH, long gridW)
+    {
+        using var scope = NewDisposeScope();
+        var drawn = autoencoderOut.shape[2] == target.shape[2] && autoencoderOut.shape[3] == target.shape[3]
+            ? autoencoderOut
+            : functional.interpolate(autoencoderOut, [target.shape[2], target.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false);
+        var error = (functional.adaptive_avg_pool2d(drawn, [layoutGrid, layoutGrid]) - functional.adaptive_avg_pool2d(target, [layoutGrid, layoutGrid]))
+            .pow(2).mean([1], keepdim: true);
         return functional.interpolate(error, [gridH, gridW], mode: InterpolationMode.Bilinear, align_corners: false)
             .MoveToOuterDisposeScope();
     }

@@ -215,6 +215,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
             // token-map experts read that target map itself (the plain view's maps when no jittered view is given).
             var global = new GlobalExpertResult?[o.GlobalExperts];
             Tensor[]? jitteredMaps = null;
+            Tensor? globalTarget = null;
             if (o.GlobalExperts > 0)
             {
                 bool onTokens = o.Global.Input == GlobalExpertInput.Tokens;
@@ -230,6 +231,8 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 }
                 // The token experts always read the training groups' last map, so test-time groups do not change their input.
                 var globalInput = onTokens ? Keep(GroupMap(jitteredView ?? view, o.EncoderGroups[^1], prefix, gridH, gridW)) : jittered!;
+                if (o.Global.Map == GlobalMapKind.LayoutError)
+                    globalTarget = onTokens ? globalInput : Keep(GroupMap(jitteredView ?? view, o.EncoderGroups[^1], prefix, gridH, gridW));
                 for (int i = 0; i < o.GlobalExperts; i++)
                 {
                     if (!Runs(layout.Global.Offset + i)) continue;
@@ -266,6 +269,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
                 GridW = gridW,
                 EncoderMaps = encoderMaps,
                 JitteredEncoderMaps = jitteredMaps,
+                GlobalTarget = globalTarget,
                 Patch = patch,
                 Global = global,
                 Components = components,
@@ -324,7 +328,9 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         if (o.GlobalExperts > 0)
         {
             var ran = Ran(output.Global);
-            var maps = ran.Select(i => GlobalExpert.AnomalyMap(output.Global[i]!.Autoencoder, output.Global[i]!.Student, output.GridH, output.GridW)).ToArray();
+            var maps = ran.Select(i => o.Global.Map == GlobalMapKind.LayoutError
+                ? GlobalExpert.LayoutErrorMap(output.Global[i]!.Autoencoder, output.GlobalTarget!, o.Global.LayoutGrid, output.GridH, output.GridW)
+                : GlobalExpert.AnomalyMap(output.Global[i]!.Autoencoder, output.Global[i]!.Student, output.GridH, output.GridW)).ToArray();
             var grid = Maps.LevelMaps.Global(maps, Columns(weights, layout.Global.Offset, ran), output.GridH, output.GridW);
             globalMap = Maps.LevelMaps.ToImage(grid, height, width);
         }

@@ -75,6 +75,12 @@ public sealed class AnomalyMoEOutput : IDisposable
     /// <summary>The encoder's group maps of the jittered view (global experts' target); null when neither an encoder nor tokens were available.</summary>
     public IReadOnlyList<Tensor>? JitteredEncoderMaps { get; init; }
 
+    /// <summary>
+    /// The encoder map the global experts' autoencoders redraw, at the training groups' last group <c>[B,D,h,w]</c>, for
+    /// <see cref="GlobalMapKind.LayoutError"/>; null when that map is not asked for.
+    /// </summary>
+    public Tensor? GlobalTarget { get; init; }
+
     public required IReadOnlyList<PatchExpertResult?> Patch { get; init; }
     public required IReadOnlyList<GlobalExpertResult?> Global { get; init; }
 
@@ -94,6 +100,7 @@ public sealed class AnomalyMoEOutput : IDisposable
         Routing.Dispose();
         foreach (var m in EncoderMaps) m.Dispose();
         foreach (var m in JitteredEncoderMaps ?? []) m.Dispose();
+        GlobalTarget?.Dispose();
         foreach (var p in Patch) p?.Dispose();
         foreach (var g in Global) g?.Dispose();
         Components?.Dispose();

@@ -50,7 +50,8 @@ public static class AnomalyMoELoss
             if (g is null) return null;
             var target = output.JitteredEncoderMaps?[^1] ?? throw new InvalidOperationException(
                 "The global experts' loss needs the encoder maps of the jittered view: run the model with an encoder or give JitteredTokens.");
-            return GlobalExpert.PerImageLoss(g.Autoencoder, g.Student, target);
+            return GlobalExpert.PerImageLoss(g.Autoencoder, g.Student, target,
+                options.Global.Map == GlobalMapKind.LayoutError ? options.Global.LayoutGrid : null);
         }).ToArray();
         var global = ReconstructionLoss.PerImageLevel(weights[.., layout.Global.Slice], globalLosses, o.Scales.Global);
 

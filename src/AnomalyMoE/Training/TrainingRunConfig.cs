@@ -102,6 +102,9 @@ public sealed record TrainingRunConfig
 
     /// <summary>What the global experts read: the image (the reference) or the encoder's token map; null = the preset's.</summary>
     public GlobalExpertInput? GlobalInput { get; init; }
+
+    /// <summary>What the global level's map measures: the student's disagreement (the reference) or the layout error; null = the preset's.</summary>
+    public GlobalMapKind? GlobalMap { get; init; }
     public bool? UseEsb { get; init; }
 
     /// <summary>Dense (every expert runs, the reference) or sparse (experts no image selected are skipped); null = the preset's.</summary>

@@ -81,6 +81,10 @@ public static class RunSwitches
         ("image", GlobalExpertInput.Image, "a convolutional autoencoder and student on the image, the reference"),
         ("tokens", GlobalExpertInput.Tokens, "a small autoencoder and student on the encoder's token map"));
 
+    static readonly (Func<string, GlobalMapKind> Parse, Func<GlobalMapKind, string> Format) GlobalMapNames = Choice(
+        ("student-discrepancy", GlobalMapKind.StudentDiscrepancy, "the student's disagreement with the autoencoder, the reference"),
+        ("layout-error", GlobalMapKind.LayoutError, "the autoencoder's error on the coarse layout of the encoder's map"));
+
     static readonly (Func<string, EncoderPrecision> Parse, Func<EncoderPrecision, string> Format) PrecisionNames = Choice(
         ("fp32", EncoderPrecision.Float32, "float32 throughout"), ("float32", EncoderPrecision.Float32, null),
         ("bf16", EncoderPrecision.BFloat16, "the frozen encoder in bfloat16, meant for CUDA"), ("bfloat16", EncoderPrecision.BFloat16, null));
@@ -335,8 +339,15 @@ public static class RunSwitches
             _ => p,
         });
 
+    public static RunSwitch<GlobalMapKind?> GlobalMap { get; } = new("global map", "--global-map", "global-map", "global_map", identity: true,
+        "student-discrepancy (the student's disagreement with the autoencoder, the reference) or layout-error (the autoencoder's error on the coarse layout of the encoder's map); default: the preset's",
+        parse: text => GlobalMapNames.Parse(text), format: v => GlobalMapNames.Format(v!.Value),
+        get: r => r.Config.GlobalMap, set: (r, v) => Config(r, c => c with { GlobalMap = v }),
+        effective: (_, p) => p.Model.Global.Map,
+        apply: (p, v) => v is { } m ? Model(p, model => model with { Global = model.Global with { Map = m } }) : p);
+
     public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, HardMiningRamp, Club,
-        EirEstimator, TestGroups, Scoring, Fusion, Holdout, GlobalView, GlobalInput];
+        EirEstimator, TestGroups, Scoring, Fusion, Holdout, GlobalView, GlobalInput, GlobalMap];
 
     /// <summary>The run's other fields and its execution settings.</summary>
     public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, Encoder, EncoderWeights, ComponentMasks, Precision,
