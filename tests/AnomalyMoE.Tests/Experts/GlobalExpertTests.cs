@@ -97,6 +97,34 @@ public class GlobalExpertTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Layout_error_ignores_detail_that_pools_away_and_marks_the_cell_whose_layout_differs()
+    {
+        // Target: a checkerboard (pure detail, mean 0.5 in every 2×2 cell). Drawn: the flat mean, except one wrong cell.
+        using var target = (arange(8).view(8, 1) + arange(8).view(1, 8)).remainder(2).to(float32).view(1, 1, 8, 8);
+        using var drawn = full(new long[] { 1, 1, 8, 8 }, 0.5f);
+        drawn[.., .., 6.., 6..] = tensor(2.5f);
+        using var map = GlobalExpert.LayoutErrorMap(drawn, target, layoutGrid: 4, gridH: 4, gridW: 4);
+        var cells = map.view(16).data<float>().ToArray();
+        Assert.Equal(4f, cells[15], 4);                       // (2.5 − 0.5)² in the changed cell
+        Assert.All(cells[..15], c => Assert.Equal(0f, c, 4));  // the checkerboard's detail pools away
+        using var studentMap = GlobalExpert.AnomalyMap(drawn, target, 4, 4);
+        Assert.True(studentMap.min().item<float>() > 0.1f);  // where a token-wise comparison sees it everywhere
+    }
+
+    [Fact]
+    public void Layout_error_loss_compares_the_pooled_maps()
+    {
+        using var ae = (arange(4).view(2, 2).remainder(2) * 2).to(float32).expand(1, 3, 2, 2).contiguous();   // rows 0 2 / 0 2: mean 1
+        using var student = zeros(1, 3, 2, 2);
+        using var target = ones(1, 3, 2, 2);
+        using var layout = GlobalExpert.PerImageLoss(ae, student, target, layoutGrid: 1);
+        using var reference = GlobalExpert.PerImageLoss(ae, student, target);
+        // Student term 2 either way; the pooled autoencoder term is (1 − 1)² = 0, the token-wise one (1 + 1) / 2 = 1.
+        Assert.Equal(2f, layout.item<float>(), 5);
+        Assert.Equal(3f, reference.item<float>(), 5);
+    }
+
+    [Fact]
     public void Options_validation_names_the_bad_value()
     {
         var e = Assert.Throws<ArgumentException>(() => (GlobalExpertOptions.Paper with { StudentWidths = [8] }).Validate());
