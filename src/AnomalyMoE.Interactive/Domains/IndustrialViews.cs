@@ -53,16 +53,20 @@ public static class IndustrialViews
 
     /// <summary>
     /// The worst-scored images of each side: the normal images scored highest and the anomalies scored lowest, each marked as
-    /// an error or not at the calibrated threshold (the F1-max threshold when the run has none), fused map and truth over each.
+    /// an error or not at its category's threshold (calibrated, or the F1-max threshold when the run has none). A unified run
+    /// ranks its categories together by each image's margin over its own category's threshold, since a score is only
+    /// comparable with the threshold of the category it was calibrated on; fused map and truth over each.
     /// </summary>
     public static NotebookView WorstErrors(NotebookStudy study, StudyEvaluation evaluation, int perSide = 3)
     {
-        var p = evaluation.Predictions;
-        var (threshold, which) = Threshold(evaluation);
-        var normals = Enumerable.Range(0, p.Records.Count).Where(i => !p.Records[i].IsAnomalous).OrderByDescending(i => p.Scores[i]).Take(perSide);
-        var anomalies = Enumerable.Range(0, p.Records.Count).Where(i => p.Records[i].IsAnomalous).OrderBy(i => p.Scores[i]).Take(perSide);
+        var thresholds = evaluation.PerCategory.Select(Threshold).ToList();
+        var all = evaluation.Sets.SelectMany((set, c) => set.Records.Select((r, i) =>
+            (Record: r, Category: c, Margin: set.Scores[i] - thresholds[c].Threshold))).ToList();
+        var normals = all.Where(x => !x.Record.IsAnomalous).OrderByDescending(x => x.Margin).Take(perSide);
+        var anomalies = all.Where(x => x.Record.IsAnomalous).OrderBy(x => x.Margin).Take(perSide);
         var picked = normals.Concat(anomalies).ToList();
-        var records = picked.Select(i => p.Records[i]).ToList();
+        var records = picked.Select(x => x.Record).ToList();
+        bool unified = evaluation.Sets.Count > 1;
         using var batch = study.LoadBatch(records);
         var (maps, scores) = evaluation.For(records);
         using (maps)
@@ -70,21 +74,26 @@ public static class IndustrialViews
             var panels = batch.Panels(maps, scores).Select((panel, k) =>
             {
                 var r = records[k];
-                bool called = scores[k] > threshold;
+                bool called = scores[k] > thresholds[picked[k].Category].Threshold;
                 var tag = r.IsAnomalous ? (called ? "TP" : "FN") : (called ? "FP" : "TN");
-                return panel with { Title = $"{tag} {r.DefectType}/{Path.GetFileNameWithoutExtension(r.Path)}" };
+                var where = unified ? $"{r.Category}/" : "";
+                return panel with { Title = $"{tag} {where}{r.DefectType}/{Path.GetFileNameWithoutExtension(r.Path)}" };
             }).ToList();
-            int fp = Enumerable.Range(0, p.Records.Count).Count(i => !p.Records[i].IsAnomalous && p.Scores[i] > threshold);
-            int fn = Enumerable.Range(0, p.Records.Count).Count(i => p.Records[i].IsAnomalous && p.Scores[i] <= threshold);
-            return new NotebookView("worst-errors", $"Worst false positives and false negatives at the {which} threshold {threshold:0.###}",
-                MapGallery.SharedScale(panels, $"{evaluation.Name} · {evaluation.Category.Metrics.Category}: highest-scored normal images, then lowest-scored anomalies", columns: Math.Max(1, perSide)),
-                $"At this threshold the run makes {fp} false positives and {fn} false negatives on {p.Records.Count} test images. " +
+            int fp = all.Count(x => !x.Record.IsAnomalous && x.Margin > 0);
+            int fn = all.Count(x => x.Record.IsAnomalous && x.Margin <= 0);
+            var which = thresholds[0].Which;
+            var at = unified ? $"each category's {which} threshold" : $"the {which} threshold {thresholds[0].Threshold:0.###}";
+            var scope = unified ? $"{evaluation.Sets.Count} categories" : evaluation.Category.Metrics.Category;
+            return new NotebookView("worst-errors", $"Worst false positives and false negatives at {at}",
+                MapGallery.SharedScale(panels, $"{evaluation.Name} · {scope}: highest-scored normal images, then lowest-scored anomalies", columns: Math.Max(1, perSide)),
+                $"At {at} the run makes {fp} false positives and {fn} false negatives on {all.Count} test images. " +
                 "Top row: the normal images scored highest (FP when above the threshold); bottom row: the anomalies scored lowest " +
-                "(FN when at or below it). One colour scale; ground truth outlined in green.");
+                "(FN when at or below it)" + (unified ? ", both ranked by the margin over their own category's threshold" : "") +
+                ". One colour scale; ground truth outlined in green.");
         }
     }
 
-    /// <summary>The run's calibrated threshold, or its image F1-max threshold when its scoring has none.</summary>
+    /// <summary>One category's calibrated threshold, or its image F1-max threshold when its scoring has none.</summary>
     public static (double Threshold, string Which) Threshold(StudyEvaluation evaluation)
     {
         if (evaluation.Predictions.Threshold is { } t) return (t, "calibrated");

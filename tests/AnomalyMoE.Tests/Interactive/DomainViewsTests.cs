@@ -274,6 +274,25 @@ public class UnifiedIndustrialViewsTests : IClassFixture<UnifiedIndustrialViewsT
     }
 
     [Fact]
+    public void Worst_errors_of_a_unified_run_rank_every_category_by_the_margin_over_its_own_threshold()
+    {
+        var margins = run.Evaluation.PerCategory.SelectMany(e =>
+        {
+            var (threshold, _) = IndustrialViews.Threshold(e);
+            return e.Predictions.Records.Select((r, i) => (r, Margin: e.Predictions.Scores[i] - threshold));
+        }).ToList();
+        var view = IndustrialViews.WorstErrors(run.Study, run.Evaluation, perSide: 2);
+        var gallery = Assert.IsType<MapGallery>(view.Content);
+        Assert.Equal(4, gallery.Panels.Count);
+        var worstNormal = margins.Where(x => !x.r.IsAnomalous).MaxBy(x => x.Margin);
+        var weakestAnomaly = margins.Where(x => x.r.IsAnomalous).MinBy(x => x.Margin);
+        Assert.StartsWith($"{(worstNormal.Margin > 0 ? "FP" : "TN")} {worstNormal.r.Category}/{worstNormal.r.DefectType}/", gallery.Panels[0].Title);
+        Assert.StartsWith($"{(weakestAnomaly.Margin > 0 ? "TP" : "FN")} {weakestAnomaly.r.Category}/{weakestAnomaly.r.DefectType}/", gallery.Panels[2].Title);
+        Assert.Contains("each category's calibrated threshold", view.Title);
+        Assert.Contains($"{margins.Count(x => !x.r.IsAnomalous && x.Margin > 0)} false positives", view.Note);
+    }
+
+    [Fact]
     public void Test_samples_are_shared_out_over_the_categories_normal_images_first()
     {
         var samples = run.Study.TestSamples(normal: 3, anomalous: 6);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using AnomalyMoE.Synthetic;
 using AnomalyMoE.Tests.Support;
 using Xunit.Abstractions;
 
@@ -29,6 +30,13 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
         ["06-ablations.ipynb"] = ["job-array"],
     };
 
+    /// <summary>The notebooks that train one unified model on every category of their family, and the view that lists them.</summary>
+    public static readonly IReadOnlyDictionary<string, (string View, string Family)> UnifiedNotebooks = new Dictionary<string, (string, string)>
+    {
+        ["01-industrial.ipynb"] = ("per-category-table", SyntheticFamilies.Industrial),
+        ["04-medical.ipynb"] = ("per-subset", SyntheticFamilies.Medical),
+    };
+
     [Fact]
     public void Every_notebook_lists_its_domain_views() => Assert.Equal(NotebookRunner.Notebooks().Order(), DomainViews.Keys.Order());
 
@@ -52,6 +60,12 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
             Assert.True(shown is not null, $"{name}: the view '{view}' was not displayed.");
             Assert.True(shown.Contains("<img src=\"data:image/png;base64,") || shown.Contains("<table class=\"amoe-table\">") || shown.Contains("<pre>"),
                 $"{name}: the view '{view}' holds no picture, table or script.");
+        }
+        if (UnifiedNotebooks.TryGetValue(name, out var unified))
+        {
+            var listing = html.First(h => h.Contains($"<section class=\"amoe-view\" data-view=\"{unified.View}\">"));
+            Assert.All(SyntheticFamilies.Categories(unified.Family), c => Assert.True(listing.Contains(c.Name),
+                $"{name}: the view '{unified.View}' does not show the category '{c.Name}' of the unified model."));
         }
         var tables = html.Where(h => h.Contains("<table class=\"amoe-table\">") && h.Contains("I-AUROC")).ToList();
         Assert.True(tables.Count > 0, $"{name}: no metrics table (I-AUROC) was displayed.");
