@@ -33,7 +33,12 @@ public sealed record GlobalExpertOptions(
     int LayoutGrid = 4)
 {
     /// <summary>What the global experts read: the image (reference) or the encoder's token map.</summary>
-    public GlobalExpertInput Input => TokenMap is null ? GlobalExpertInput.Image : GlobalExpertInput.Tokens;
+    public GlobalExpertInput Input => TokenMap switch
+    {
+        null => GlobalExpertInput.Image,
+        { Autoencoder: TokenAutoencoder.LayoutMlp } => GlobalExpertInput.Layout,
+        _ => GlobalExpertInput.Tokens,
+    };
 
     /// <summary>The paper's configuration: D = 768, autoencoder 32/64/128, student 256/512.</summary>
     public static GlobalExpertOptions Paper { get; } = new(768, [32, 64, 128], [256, 512]);
@@ -67,6 +72,9 @@ public enum GlobalExpertInput
 
     /// <summary>The encoder's token map, through <see cref="TokenGlobalExpert"/>.</summary>
     Tokens,
+
+    /// <summary>The encoder's token map, its pooled layout through <see cref="LayoutGlobalExpert"/>'s MLP autoencoder.</summary>
+    Layout,
 }
 
 /// <summary>What a global expert's anomaly map measures.</summary>
@@ -242,7 +250,12 @@ public sealed class GlobalExpert : Module<Tensor, (Tensor Autoencoder, Tensor St
 
     /// <summary>A global expert of the kind the options name: the reference's image networks or the token-map expert.</summary>
     public static Module<Tensor, (Tensor Autoencoder, Tensor Student)> Create(GlobalExpertOptions options) =>
-        options.TokenMap is { } tokens ? new TokenGlobalExpert(options.EmbedDim, tokens) : new GlobalExpert(options);
+        options.TokenMap switch
+        {
+            null => new GlobalExpert(options),
+            { Autoencoder: TokenAutoencoder.LayoutMlp } layout => new LayoutGlobalExpert(options.EmbedDim, layout),
+            var tokens => new TokenGlobalExpert(options.EmbedDim, tokens),
+        };
 }
 
 /// <summary>

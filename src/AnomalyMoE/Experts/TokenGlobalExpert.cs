@@ -13,7 +13,11 @@ namespace AnomalyMoE.Experts;
 /// <param name="Code">Length of the whole image's code vector, the bottleneck that cannot hold a violated arrangement.</param>
 /// <param name="CodeGrid">Side of the pooled grid the code is read from and the decoder starts at.</param>
 /// <param name="StudentWidth">Channels of the student, which sees a 3×3 neighbourhood of tokens only.</param>
-public sealed record TokenGlobalExpertOptions(int Width = 64, int Code = 64, int CodeGrid = 4, int StudentWidth = 128)
+/// <param name="Autoencoder">The convolutional autoencoder (<see cref="TokenGlobalExpert"/>) or the MLP over the pooled layout
+/// (<see cref="LayoutGlobalExpert"/>).</param>
+/// <param name="LayoutHidden">Hidden width of <see cref="LayoutGlobalExpert"/>'s MLP, on either side of the code.</param>
+public sealed record TokenGlobalExpertOptions(int Width = 64, int Code = 64, int CodeGrid = 4, int StudentWidth = 128,
+    TokenAutoencoder Autoencoder = TokenAutoencoder.Convolutional, int LayoutHidden = 256)
 {
     public TokenGlobalExpertOptions Validate()
     {
@@ -21,8 +25,19 @@ public sealed record TokenGlobalExpertOptions(int Width = 64, int Code = 64, int
         if (Code < 1) throw new ArgumentOutOfRangeException(nameof(Code), Code, "The token global expert's Code must be positive.");
         if (CodeGrid < 1) throw new ArgumentOutOfRangeException(nameof(CodeGrid), CodeGrid, "The token global expert's CodeGrid must be positive.");
         if (StudentWidth < 1) throw new ArgumentOutOfRangeException(nameof(StudentWidth), StudentWidth, "The token global expert's StudentWidth must be positive.");
+        if (LayoutHidden < 1) throw new ArgumentOutOfRangeException(nameof(LayoutHidden), LayoutHidden, "The token global expert's LayoutHidden must be positive.");
         return this;
     }
+}
+
+/// <summary>The autoencoder of a global expert over the encoder's token map.</summary>
+public enum TokenAutoencoder
+{
+    /// <summary>A 1×1 reduction, a strided convolution and one code vector (<see cref="TokenGlobalExpert"/>).</summary>
+    Convolutional,
+
+    /// <summary>An MLP over the flattened, average-pooled layout (<see cref="LayoutGlobalExpert"/>).</summary>
+    LayoutMlp,
 }
 
 /// <summary>

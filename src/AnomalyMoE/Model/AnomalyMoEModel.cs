@@ -218,7 +218,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
             Tensor? globalTarget = null;
             if (o.GlobalExperts > 0)
             {
-                bool onTokens = o.Global.Input == GlobalExpertInput.Tokens;
+                bool onTokens = o.Global.Input != GlobalExpertInput.Image;
                 var jittered = input.JitteredImage;
                 if (jittered is null && !onTokens)
                     throw new ArgumentException("The model has global experts, so the input needs the jittered image (JitteredImage).", nameof(input));

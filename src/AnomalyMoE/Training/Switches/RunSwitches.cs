@@ -30,6 +30,10 @@ public static class RunSwitches
 
     static TrainingPreset Model(TrainingPreset preset, Func<AnomalyMoEOptions, AnomalyMoEOptions> change) => preset with { Model = change(preset.Model) };
 
+    /// <summary>Global experts on the token map with the given autoencoder, keeping the preset's token widths where it has them.</summary>
+    static TrainingPreset TokenMap(TrainingPreset preset, TokenAutoencoder autoencoder) => Model(preset, model =>
+        model with { Global = model.Global with { TokenMap = (model.Global.TokenMap ?? new TokenGlobalExpertOptions()) with { Autoencoder = autoencoder } } });
+
     static TrainingPreset Objectives(TrainingPreset preset, Func<ObjectiveOptions, ObjectiveOptions> change) =>
         Model(preset, m => m with { Objectives = change(m.Objectives) });
 
@@ -79,7 +83,8 @@ public static class RunSwitches
 
     static readonly (Func<string, GlobalExpertInput> Parse, Func<GlobalExpertInput, string> Format) GlobalInputNames = Choice(
         ("image", GlobalExpertInput.Image, "a convolutional autoencoder and student on the image, the reference"),
-        ("tokens", GlobalExpertInput.Tokens, "a small autoencoder and student on the encoder's token map"));
+        ("tokens", GlobalExpertInput.Tokens, "a small autoencoder and student on the encoder's token map"),
+        ("layout", GlobalExpertInput.Layout, "an MLP autoencoder over the token map's pooled layout, and the token student"));
 
     static readonly (Func<string, GlobalMapKind> Parse, Func<GlobalMapKind, string> Format) GlobalMapNames = Choice(
         ("student-discrepancy", GlobalMapKind.StudentDiscrepancy, "the student's disagreement with the autoencoder, the reference"),
@@ -327,15 +332,15 @@ public static class RunSwitches
         apply: (p, v) => v is { } view ? p with { GlobalView = view } : p);
 
     public static RunSwitch<GlobalExpertInput?> GlobalInput { get; } = new("global input", "--global-input", "global-input", "global_input", identity: true,
-        "image (a convolutional autoencoder and student on the image, the reference) or tokens (a small autoencoder and student on the encoder's token map); default: the preset's",
+        "image (a convolutional autoencoder and student on the image, the reference), tokens (a small autoencoder and student on the encoder's token map) or layout (an MLP autoencoder over the token map's pooled layout); default: the preset's",
         parse: text => GlobalInputNames.Parse(text), format: v => GlobalInputNames.Format(v!.Value),
         get: r => r.Config.GlobalInput, set: (r, v) => Config(r, c => c with { GlobalInput = v }),
         effective: (_, p) => p.Model.Global.Input,
         apply: (p, v) => v switch
         {
             GlobalExpertInput.Image => p with { Model = p.Model with { Global = p.Model.Global with { TokenMap = null } } },
-            GlobalExpertInput.Tokens when p.Model.Global.TokenMap is null =>
-                p with { Model = p.Model with { Global = p.Model.Global with { TokenMap = new TokenGlobalExpertOptions() } } },
+            GlobalExpertInput.Tokens => TokenMap(p, TokenAutoencoder.Convolutional),
+            GlobalExpertInput.Layout => TokenMap(p, TokenAutoencoder.LayoutMlp),
             _ => p,
         });
 
