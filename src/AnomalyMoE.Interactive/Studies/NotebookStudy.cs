@@ -429,6 +429,14 @@ public sealed record StudyVariant(string Label, string? Grid = null, string? Pre
     /// <summary>The run as configured (no switch changed).</summary>
     public static StudyVariant Full { get; } = new("AnomalyMoE (full)");
 
+    /// <summary>
+    /// One variant per departure of the preset from the reference, each switching that choice alone back to the <c>paper</c>
+    /// preset's (<see cref="AblationGrid.ReferenceChoices"/>), labelled <c>reference: key=value</c>.
+    /// </summary>
+    public static IReadOnlyList<StudyVariant> ReferenceChoices(string preset) =>
+        AblationGrid.ReferenceChoices(new TrainingRunConfig { Preset = TrainingPresets.Get(preset).Name, Data = [] })
+            .Select(p => new StudyVariant($"reference: {p.GridPoint}", p.GridPoint)).ToList();
+
     /// <summary>The ablation switches this variant changes (the same naming as <c>amoe ablate</c>).</summary>
     public AblationPoint Point => Grid is null ? AblationPoint.Default : AblationPoint.Parse(Grid);
 

@@ -35,6 +35,15 @@ public class StudyVariantTests
     }
 
     [Fact]
+    public void Reference_choice_variants_are_the_departures_of_the_preset_labelled_with_their_grid_point()
+    {
+        var variants = StudyVariant.ReferenceChoices(Base.Preset);
+        Assert.Equal(AblationGrid.ReferenceChoices(Base).Select(p => p.GridPoint), variants.Select(v => v.GridPoint));
+        Assert.All(variants, v => Assert.Equal($"reference: {v.GridPoint}", v.Label));
+        Assert.Contains(variants, v => v.GridPoint == "global-input=image");
+    }
+
+    [Fact]
     public void Every_method_switch_can_be_a_variant_and_reaches_the_resolved_preset()
     {
         var changed = new[] { "levels=pg", "topk=2", "routing=all-experts", "clip=per-level", "unselected=step", "eir=off", "esb=off",

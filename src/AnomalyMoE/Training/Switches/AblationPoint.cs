@@ -104,4 +104,29 @@ public static class AblationGrid
             product = product.SelectMany(prefix => values.Select(v => prefix.Append((s, v))));
         return product.Select(AblationPoint.Of).ToList();
     }
+
+    /// <summary>
+    /// The departures of <paramref name="config"/>'s preset from the reference: for every method switch whose resolved value
+    /// differs from the <c>paper</c> preset's, the point that switches it alone back to the paper's value, so an ablation
+    /// shows each departure against the reference's choice. Model-size switches (<c>levels</c>, <c>topk</c>), which follow
+    /// the expert counts rather than a recipe choice, and points the preset cannot run (an invalid combination) are left out.
+    /// </summary>
+    public static IReadOnlyList<AblationPoint> ReferenceChoices(TrainingRunConfig config)
+    {
+        var run = new TrainingRun(config, new TrainingSettings());
+        var preset = config.ResolvePreset();
+        var reference = TrainingPresets.Paper;
+        var points = new List<AblationPoint>();
+        foreach (var s in RunSwitches.MethodSwitches)
+        {
+            if (s == RunSwitches.Levels || s == RunSwitches.TopK) continue;
+            var referenceValue = s.Effective(run, reference);
+            if (s.Effective(run, preset) == referenceValue) continue;
+            var point = AblationPoint.Of([(s, referenceValue)]);
+            try { point.Apply(config).ResolvePreset(); }
+            catch (AnomalyMoEException) { continue; }
+            points.Add(point);
+        }
+        return points;
+    }
 }
