@@ -8,6 +8,7 @@ using AnomalyMoE.Model;
 using AnomalyMoE.Parity;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
+using AnomalyMoE.Training.Switches;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,6 +19,20 @@ public static class Detectors
 {
     /// <summary>What evaluation reads of <paramref name="preset"/>.</summary>
     public static DetectorSettings SettingsOf(TrainingPreset preset) => new(preset.Name, preset.Transform, preset.Scoring, preset.LevelFusion);
+
+    /// <summary>
+    /// What evaluation reads of a run: its preset's settings and the switches that define it, resolved (metrics.json's
+    /// <c>switches</c>, keyed as config.json keys them). The data roots are left out, being the report's categories; a
+    /// PatchCore run has no experts, so of the method switches it reports only its scoring.
+    /// </summary>
+    public static DetectorSettings SettingsOf(TrainingRunConfig config, TrainingPreset preset)
+    {
+        var run = new TrainingRun(config, new TrainingSettings());
+        bool patchCore = config.Method == DetectionMethod.PatchCore;
+        var reported = RunSwitches.All.Where(s => s.Identity && s.JsonKey is not null && s != RunSwitches.Data
+            && (!patchCore || !RunSwitches.MethodSwitches.Contains(s) || s == RunSwitches.Scoring || s == RunSwitches.Holdout));
+        return SettingsOf(preset) with { Switches = reported.ToDictionary(s => s.JsonKey!, s => s.Effective(run, preset)) };
+    }
 
     /// <summary>
     /// The trained detector of a run: the AnomalyMoE model from <c>checkpoints/last.ckpt</c>, or the PatchCore memory banks.
@@ -42,7 +57,7 @@ public static class Detectors
         {
             if (config.Method == DetectionMethod.PatchCore)
             {
-                detector = PatchCoreDetector.FitOrLoad(run, preset, encoder, categoryList, device, progress, calibration);
+                detector = PatchCoreDetector.FitOrLoad(run, preset, encoder, categoryList, device, progress, calibration, SettingsOf(config, preset));
             }
             else
             {
@@ -55,7 +70,7 @@ public static class Detectors
                     AnomalyMoETrainer.CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
                 model.to(device);
                 model.eval();
-                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration);
+                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, SettingsOf(config, preset));
             }
         }
         catch
@@ -89,13 +104,13 @@ public static class Detectors
 /// per category (<see cref="SetScoring"/>).
 /// </summary>
 public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel model, IFeatureEncoder encoder, ComponentMaskSet masks, Device device,
-    RunCalibration? calibration = null) : IAnomalyDetector
+    RunCalibration? calibration = null, DetectorSettings? settings = null) : IAnomalyDetector
 {
     readonly RunCalibration calibration = calibration ?? RunCalibration.Empty();
 
     public string Method => "anomalymoe";
     public TrainingPreset Preset => preset;
-    public DetectorSettings Settings { get; } = Detectors.SettingsOf(preset);
+    public DetectorSettings Settings { get; } = settings ?? Detectors.SettingsOf(preset);
     public AnomalyMoEModel Model => model;
 
     public IReadOnlyList<string> ExpertNames { get; } = preset.Model.Layout.ExpertNames;
@@ -188,10 +203,11 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
     readonly RunCalibration calibration;
 
-    PatchCoreDetector(TrainingPreset preset, Dictionary<string, PatchCoreMemoryBank> banks, IFeatureEncoder encoder, Device device, RunCalibration calibration)
+    PatchCoreDetector(TrainingPreset preset, Dictionary<string, PatchCoreMemoryBank> banks, IFeatureEncoder encoder, Device device, RunCalibration calibration,
+        DetectorSettings? settings)
     {
         Preset = preset;
-        Settings = Detectors.SettingsOf(preset);
+        Settings = settings ?? Detectors.SettingsOf(preset);
         this.calibration = calibration;
         this.banks = banks;
         this.encoder = encoder;
@@ -205,7 +221,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
     /// <summary>Loads each category's bank from <c>patchcore/</c> or builds it from the category's training images.</summary>
     public static PatchCoreDetector FitOrLoad(RunDirectory run, TrainingPreset preset, IFeatureEncoder encoder, IEnumerable<CategoryInfo> categories,
-        Device device, IProgress<ProgressUpdate>? progress = null, RunCalibration? calibration = null)
+        Device device, IProgress<ProgressUpdate>? progress = null, RunCalibration? calibration = null, DetectorSettings? settings = null)
     {
         Directory.CreateDirectory(run.PatchCoreDirectory);
         var banks = new Dictionary<string, PatchCoreMemoryBank>(StringComparer.Ordinal);
@@ -253,7 +269,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
             foreach (var b in banks.Values) b.Dispose();
             throw;
         }
-        return new PatchCoreDetector(preset, banks, encoder, device, calibration ?? RunCalibration.Empty());
+        return new PatchCoreDetector(preset, banks, encoder, device, calibration ?? RunCalibration.Empty(), settings);
     }
 
     /// <summary>Number of bank features per category.</summary>

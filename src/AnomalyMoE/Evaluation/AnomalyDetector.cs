@@ -10,7 +10,11 @@ namespace AnomalyMoE.Evaluation;
 /// and overlays follow it to map resolution) and how level maps are scored (<see cref="SetScoring"/>). Evaluation takes
 /// these, not the preset, so it does not depend on training.
 /// </summary>
-public sealed record DetectorSettings(string Preset, ImageTransformOptions Transform, ScoringMode Scoring, LevelFusionRule LevelFusion);
+public sealed record DetectorSettings(string Preset, ImageTransformOptions Transform, ScoringMode Scoring, LevelFusionRule LevelFusion)
+{
+    /// <summary>The run's method switches as config.json names them, resolved against its preset: what was evaluated (reported in metrics.json).</summary>
+    public IReadOnlyDictionary<string, string> Switches { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// What a detector produced for one evaluated set (a category, or a list of images): fused and smoothed maps

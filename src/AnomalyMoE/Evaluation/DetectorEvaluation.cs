@@ -27,6 +27,9 @@ public sealed record CategoryEvaluation(CategoryMetrics Metrics, int TestImages,
 public sealed record EvaluationReport(string Method, string Preset, IReadOnlyList<string> ExpertNames, IReadOnlyList<CategoryEvaluation> Categories,
     CategoryMetrics Mean, IReadOnlyDictionary<string, double?> LevelMeans, IReadOnlyList<double> RoutingOverall, IReadOnlyList<string> Overlays)
 {
+    /// <summary>The evaluated run's method switches (<see cref="DetectorSettings.Switches"/>), so a report says what it measured.</summary>
+    public IReadOnlyDictionary<string, string> Switches { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Per dataset-specific key, the mean over the categories that have it; keys no category has are absent.</summary>
     public IReadOnlyDictionary<string, double> DatasetMetricMeans => DatasetSpecificMetrics.Means(Categories.Select(c => c.DatasetMetrics));
 
@@ -118,7 +121,7 @@ public static class DetectorEvaluation
             return values.Count == 0 ? (double?)null : values.Average();
         });
         var report = new EvaluationReport(detector.Method, detector.Settings.Preset, detector.ExpertNames, results, summary.Mean, levelMeans,
-            routingSum.Select(s => s / Math.Max(1, routedImages)).ToArray(), overlays);
+            routingSum.Select(s => s / Math.Max(1, routedImages)).ToArray(), overlays) { Switches = detector.Settings.Switches };
         if (reportDirectory is not null) EvaluationReportWriter.Write(report, reportDirectory);
         return report;
     }

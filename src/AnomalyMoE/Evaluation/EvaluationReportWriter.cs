@@ -77,6 +77,7 @@ public static class EvaluationReportWriter
             ["method"] = report.Method,
             ["preset"] = report.Preset,
             ["experts"] = report.ExpertNames,
+            ["switches"] = report.Switches,
             ["categories"] = categories,
             ["mean"] = MeanObject(report),
             ["levels"] = report.LevelMeans.ToDictionary(kv => kv.Key, kv => (object?)new Dictionary<string, object?> { ["image_auroc"] = kv.Value }),
@@ -185,6 +186,8 @@ public static class EvaluationReportWriter
     {
         var sb = new StringBuilder();
         sb.Append($"# Evaluation: {report.Method} ({report.Preset})\n\n");
+        if (report.Switches.Count > 0)
+            sb.Append("Switches: ").AppendJoin(", ", report.Switches.Select(kv => $"{kv.Key} {kv.Value}")).Append(".\n\n");
         sb.Append(MetricsTable(report)).Append('\n');
         if (DatasetMetricsTable(report) is { Length: > 0 } datasetTable)
             sb.Append("## Dataset-specific metrics\n\n").Append(datasetTable).Append('\n');

@@ -63,6 +63,45 @@ public class RunSwitchesTests(EngineFixture fixture)
         Assert.Equal(2, checkpoint.Iteration);
         var saved = TrainingRunConfig.FromJson(checkpoint.Texts["config"], run.LastCheckpointPath);
         Assert.Equal(value, runSwitch.Effective(new TrainingRun(saved, new TrainingSettings()), saved.ResolvePreset()));
+
+        // The evaluation report says what it measured.
+        (code, err) = Amoe(["test", "--run", run.Root, "--overlays", "0", "--device", "cpu", "--quiet"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(value, ReportedSwitch(run, runSwitch));
+    }
+
+    static string? ReportedSwitch(RunDirectory run, RunSwitch runSwitch)
+    {
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.ReportsDirectory, "metrics.json")));
+        return metrics.RootElement.GetProperty("switches").TryGetProperty(runSwitch.JsonKey!, out var v) ? v.GetString() : null;
+    }
+
+    /// <summary>The switches a PatchCore run has (its scoring and the run's own fields), each value differing from micro's.</summary>
+    [Theory]
+    [InlineData("--scoring", "set-min-max")]
+    [InlineData("--holdout", "0.25")]
+    [InlineData("--seed", "7")]
+    public void A_patchcore_switch_value_reaches_config_json_and_the_report_and_a_changed_value_is_refused(string flag, string value)
+    {
+        var runSwitch = RunSwitches.All.Single(s => s.Flag == flag);
+        var data = fixture.OneCategory[0];
+        var run = new RunDirectory(fixture.NewRunFolder());
+        string[] common = ["train", "--method", "patchcore", "--data", data.Root, "--categories", data.Categories[0], "--preset", "micro",
+            "--out", run.Root, "--device", "cpu", "--quiet"];
+
+        var (code, err) = Amoe([.. common, flag, value]);
+        Assert.True(code == 0, err);
+        using (var json = JsonDocument.Parse(File.ReadAllText(run.ConfigPath)))
+            Assert.Equal(value, Text(json.RootElement.GetProperty(runSwitch.JsonKey!)));
+        (code, err) = Amoe(["test", "--run", run.Root, "--overlays", "0", "--device", "cpu", "--quiet"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(value, ReportedSwitch(run, runSwitch));
+        Assert.Null(ReportedSwitch(run, RunSwitches.TopK));   // no experts, so no expert switches
+
+        (code, err) = Amoe(common);
+        Assert.Equal(2, code);
+        Assert.Contains($"{flag}: saved {value}", err);
+        Assert.DoesNotContain("   at ", err);
     }
 
     /// <summary>
