@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
+using AnomalyMoE.Data;
+using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -60,23 +60,19 @@ public static class AblateCommand
                 return 0;
             }
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
-            var deviceChoice = baseRun.Settings.Device;
             bool quietValue = parse.GetValue(quiet);
+            var evaluated = MvtecDatasetReader.Read(baseRun.Config.Sources()).Categories;
+            var runs = AblationRunner.Runs(baseRun.Config, points, !parse.GetValue(baseline));
             var rows = new List<AblationRow>();
-            foreach (var point in points)
+            using var cancel = CommandSupport.CancelOnCtrlC();
+            foreach (var (name, config) in runs)
             {
-                var config = point.Apply(baseRun.Config);
-                var run = new RunDirectory(Path.Combine(outDir, point.Name));
-                stderr.WriteLine($"ablation {rows.Count + 1}/{points.Count}: {point.Name}");
-                TrainCommand.Execute(run, config, baseRun.Settings, quietValue, stdout, stderr);
-                rows.Add(AblationRow.Of(point.Name, TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 0, quietValue, stderr, baseRun.Settings.Precision)));
-            }
-            if (!parse.GetValue(baseline))
-            {
-                var run = new RunDirectory(Path.Combine(outDir, "patchcore"));
-                var config = baseRun.Config with { Method = DetectionMethod.PatchCore };
-                TrainCommand.Execute(run, config, baseRun.Settings with { Resume = false }, quietValue, stdout, stderr);
-                rows.Add(AblationRow.Of("patchcore", TestCommand.Execute(run, roots, run.ReportsDirectory, deviceChoice, 0, quietValue, stderr, baseRun.Settings.Precision)));
+                stderr.WriteLine($"ablation {rows.Count + 1}/{runs.Count}: {name}");
+                var outcome = CommandSupport.WithProgress(quietValue, stderr, progress =>
+                    AblationRunner.Run(name, new RunDirectory(Path.Combine(outDir, name)), config, baseRun.Settings, evaluated, 0, progress, cancel.Token));
+                if (outcome.Training is { } training) stdout.WriteLine(TrainCommand.Summary(training, outcome.Run));
+                if (outcome.Training is { Interrupted: true }) return 130;
+                rows.Add(AblationRow.Of(name, outcome.Report));
             }
             WriteComparison(outDir, rows, [], stdout, stderr);
             return 0;
@@ -108,65 +104,14 @@ public static class AblateCommand
 
     static void WriteComparison(string outDir, IReadOnlyList<AblationRow> rows, IReadOnlyList<AblationTask> missing, TextWriter stdout, TextWriter stderr)
     {
-        var table = ComparisonTable(rows);
+        var table = AblationComparison.Table(rows);
         var missingNote = missing.Count == 0 ? "" : $"\nMissing (not finished): {string.Join(", ", missing.Select(t => t.Name))}.\n";
         AtomicFile.WriteText(Path.Combine(outDir, "ablation.md"), "# Ablation\n\n" + table + missingNote + "\n![mean AUROC](ablation.png)\n");
-        AtomicFile.WriteText(Path.Combine(outDir, "ablation.csv"), ComparisonCsv(rows));
+        AtomicFile.WriteText(Path.Combine(outDir, "ablation.csv"), AblationComparison.Csv(rows));
         Charts.TryBars(Path.Combine(outDir, "ablation.png"), "Ablation: mean AUROC", rows.Select(r => r.Name).ToArray(),
             ("image AUROC", rows.Select(r => r.Mean[0] ?? double.NaN).ToArray()),
             ("pixel AUROC", rows.Select(r => r.Mean[3] ?? double.NaN).ToArray()), stderr);
         stdout.Write(table);
         stdout.WriteLine($"comparison in {Path.Combine(outDir, "ablation.md")}");
-    }
-
-    static string F(double? v) => v is { } x && !double.IsNaN(x) ? x.ToString("0.000", CultureInfo.InvariantCulture) : "–";
-
-    public static string ComparisonTable(IReadOnlyList<AblationRow> rows)
-    {
-        var sb = new StringBuilder("| setting | image AUROC | image AP | image F1-max | pixel AUROC | pixel AP | pixel F1-max | AUPRO | ");
-        sb.AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => $"{l} AUROC")).Append(" |\n|---|---|---|---|---|---|---|---|")
-          .Append(string.Concat(DetectorEvaluation.Levels.Select(_ => "---|"))).Append('\n');
-        foreach (var row in rows)
-            sb.Append("| ").Append(row.Name).Append(" | ").AppendJoin(" | ", row.Mean.Select(F))
-              .Append(" | ").AppendJoin(" | ", DetectorEvaluation.Levels.Select(l => F(row.Level(l)))).Append(" |\n");
-        return sb.ToString();
-    }
-
-    static string ComparisonCsv(IReadOnlyList<AblationRow> rows)
-    {
-        var sb = new StringBuilder("setting," + string.Join(',', EvaluationReportWriter.MetricKeys) + "," + string.Join(',', DetectorEvaluation.Levels.Select(l => $"{l}_image_auroc")) + "\n");
-        foreach (var row in rows)
-            sb.Append(row.Name).Append(',').AppendJoin(',', row.Mean.Select(v => v?.ToString("R", CultureInfo.InvariantCulture) ?? ""))
-              .Append(',').AppendJoin(',', DetectorEvaluation.Levels.Select(l => row.Level(l)?.ToString("R", CultureInfo.InvariantCulture) ?? "")).Append('\n');
-        return sb.ToString();
-    }
-}
-
-/// <summary>One row of the comparison: a run's mean metrics (in <see cref="EvaluationReportWriter.MetricKeys"/> order) and per-level image AUROC.</summary>
-public sealed record AblationRow(string Name, IReadOnlyList<double?> Mean, IReadOnlyDictionary<string, double?> Levels)
-{
-    public double? Level(string level) => Levels.TryGetValue(level, out var v) ? v : null;
-
-    public static AblationRow Of(string name, EvaluationReport report) =>
-        new(name, EvaluationReportWriter.Values(report.Mean), report.LevelMeans);
-
-    /// <summary>The row of a run's <c>reports/metrics.json</c> (written by <c>amoe test</c>); an error names a file that does not read.</summary>
-    public static AblationRow Read(string name, string metricsPath)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(File.ReadAllText(metricsPath));
-            var mean = json.RootElement.GetProperty("mean");
-            var values = EvaluationReportWriter.MetricKeys.Select(k => mean.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : (double?)null).ToList();
-            var levels = new Dictionary<string, double?>(StringComparer.Ordinal);
-            if (json.RootElement.TryGetProperty("levels", out var byLevel))
-                foreach (var level in byLevel.EnumerateObject())
-                    levels[level.Name] = level.Value.TryGetProperty("image_auroc", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-            return new AblationRow(name, values, levels);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new AnomalyMoEException($"'{metricsPath}' is not a readable amoe test report: {e.Message}", e);
-        }
     }
 }

@@ -54,9 +54,15 @@ public static class TrainCommand
         }
         using var cancel = CommandSupport.CancelOnCtrlC();
         var result = CommandSupport.WithProgress(quiet, stderr, progress => AnomalyMoETrainer.Train(run, config, settings, progress, cancel.Token));
-        var rss = string.Join(", ", result.WorkingSetAt.OrderBy(kv => kv.Key).Select(kv => $"RSS@{kv.Key} {kv.Value / 1048576.0:F0} MiB"));
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{(result.Interrupted ? "interrupted; checkpoint written" : "trained")} iterations {result.StartIteration}→{result.CompletedIterations} of {result.TotalIterations} in {result.Elapsed.TotalSeconds:F1} s ({result.ImagesPerSecond:F1} images/s, peak RSS {result.PeakWorkingSetBytes / 1048576.0:F0} MiB{(rss.Length > 0 ? ", " + rss : "")}); run {run.Root}"));
+        stdout.WriteLine(Summary(result, run));
         return result;
+    }
+
+    /// <summary>The line that reports a training: iterations, time, throughput and memory.</summary>
+    public static string Summary(TrainingResult result, RunDirectory run)
+    {
+        var rss = string.Join(", ", result.WorkingSetAt.OrderBy(kv => kv.Key).Select(kv => $"RSS@{kv.Key} {kv.Value / 1048576.0:F0} MiB"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{(result.Interrupted ? "interrupted; checkpoint written" : "trained")} iterations {result.StartIteration}→{result.CompletedIterations} of {result.TotalIterations} in {result.Elapsed.TotalSeconds:F1} s ({result.ImagesPerSecond:F1} images/s, peak RSS {result.PeakWorkingSetBytes / 1048576.0:F0} MiB{(rss.Length > 0 ? ", " + rss : "")}); run {run.Root}");
     }
 }

@@ -195,6 +195,18 @@ public sealed class NotebookStudy : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Trains and evaluates this study's run as <c>amoe ablate</c> runs a grid point (<see cref="AblationRunner"/>): resumed
+    /// where its folder holds part of it, evaluated without overlays, reports in the run's <c>reports/</c>.
+    /// </summary>
+    public AblationOutcome Ablate(string name, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var outcome = AblationRunner.Run(name, Run, Config, new TrainingSettings(Options.Device), Categories, 0, progress, cancellationToken);
+        Timings["ablate"] = clock.Elapsed.TotalSeconds;
+        return outcome;
+    }
+
     /// <summary>Evaluates the trained run on each category's test images apart (<c>amoe test</c>): reports in the run's <c>reports/</c>.</summary>
     public StudyEvaluation Evaluate(IProgress<ProgressUpdate>? progress = null, int overlaysPerSide = 2, CancellationToken cancellationToken = default)
     {
