@@ -6,9 +6,60 @@ using AnomalyMoE.Interactive.Tables;
 
 namespace AnomalyMoE.Interactive.Domains;
 
-/// <summary>Teaching views (notebook 00): how the fused map relates to each level's.</summary>
+/// <summary>Teaching views (notebook 00): the encoder's taps, each expert's map, and how the fused map relates to each level's.</summary>
 public static class TeachingViews
 {
+    /// <summary>
+    /// The feature magnitude (L2 norm over channels) of every tapped encoder layer over the batch's images: one gallery
+    /// per tap, each on its own colour scale, since deeper layers have other magnitudes. These maps are what the experts
+    /// reconstruct: the patch experts each fuse group's mean, the component experts the components' mean features.
+    /// </summary>
+    public static NotebookView EncoderTaps(StudyBatch batch, IReadOnlyList<int> tapLayers)
+    {
+        var tokens = batch.Tokens;
+        var galleries = new List<MapGallery>();
+        for (int t = 0; t < tokens.Layers.Count; t++)
+        {
+            using var grid = AnomalyMoE.Experts.TokenMaps.ToGrid(tokens.Layers[t], batch.Encoder.PrefixTokens, tokens.GridH, tokens.GridW);
+            using var norm = grid.norm(1, keepdim: true);
+            var layer = t < tapLayers.Count ? $"layer {tapLayers[t]}" : $"tap {t}";
+            galleries.Add(MapGallery.SharedScale(batch.Panels(norm, outlineGroundTruth: false), $"Tap {t} ({layer}): feature magnitude, blue low, red high", columns: batch.Count));
+        }
+        return new NotebookView("encoder-taps", $"The encoder's {tokens.Layers.Count} tapped layers",
+            galleries.Cast<object>().ToArray(),
+            $"Each tap is a [{tokens.GridH}×{tokens.GridW}] grid of {tokens.Layers[0].shape[2]}-wide features per image. Earlier taps respond to " +
+            "texture and edges, later ones to parts and objects; an anomaly that changes a tap's features is what the experts fail to reconstruct.");
+    }
+
+    /// <summary>
+    /// Every expert's own map over the batch, unweighted by the router (<see cref="BatchInspection.ExpertMaps"/>): one gallery
+    /// per level, a row per expert, on the level's colour scale, each row titled with the images the router sent to that
+    /// expert. An expert that is never selected still reconstructs, but its map never reaches the fused one.
+    /// </summary>
+    public static NotebookView ExpertMaps(BatchInspection inspection, StudyBatch batch)
+    {
+        var galleries = new List<MapGallery>();
+        var names = inspection.Options.Layout.ExpertNames.ToList();
+        foreach (var level in inspection.Options.Layout.Levels.Where(l => l.Count > 0))
+        {
+            var experts = inspection.ExpertMaps.Where(e => level.ExpertNames.Contains(e.Expert)).ToList();
+            if (experts.Count == 0) continue;
+            var panels = new List<MapPanel>();
+            foreach (var (expert, map) in experts)
+            {
+                int column = names.IndexOf(expert);
+                var routed = inspection.Routing.Weights.Select(w => w[column] > 0).ToArray();
+                panels.AddRange(batch.Panels(map).Select((panel, i) => panel with { Title = $"{expert}{(routed[i] ? "*" : "")} · {panel.Title}" }));
+            }
+            galleries.Add(MapGallery.SharedScale(panels, $"{level.Name} experts: each one's map, a row per expert (* = the router selected it for that image)", columns: batch.Count));
+        }
+        return new NotebookView("expert-maps", "Each expert's reconstruction error",
+            galleries.Cast<object>().ToArray(),
+            "Every expert reconstructs every image; the router's top-k choice decides whose error counts. Experts of one level " +
+            "that light up the same places learned the same thing (what EIR pushes against); an expert no image selects is one ESB " +
+            "should bring back into use.");
+    }
+
     /// <summary>
     /// One test image, its patch, component and global maps from <paramref name="model"/> and the fused map the evaluation
     /// scored, side by side; each map on its own colour scale (the levels' scales differ).

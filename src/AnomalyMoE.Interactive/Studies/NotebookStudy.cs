@@ -311,23 +311,25 @@ public sealed class NotebookStudy : IDisposable
 
     /// <summary>
     /// The model as training starts: the preset's architecture with the reference initialisation from the run's seed, and
-    /// fresh EIR estimators — the state <see cref="AnomalyMoETrainer"/> begins from.
+    /// fresh EIR estimators — the state <see cref="AnomalyMoETrainer"/> begins from. <paramref name="everyExpert"/> runs every
+    /// expert on every image (dense execution: the same weights, maps and routing), so <see cref="Inspect"/> can show the
+    /// experts no image selected as well.
     /// </summary>
-    public StudyModel UntrainedModel()
+    public StudyModel UntrainedModel(bool everyExpert = false)
     {
         TorchRuntime.EnsureLoaded();
         manual_seed(Config.Seed);
-        var model = new AnomalyMoEModel(Preset.Model, null);
+        var model = new AnomalyMoEModel(everyExpert ? Preset.Model with { Execution = ExpertExecution.Dense } : Preset.Model, null);
         ParameterInitialization.ApplyReference(model);
         var eir = new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(Preset.Model.EmbedDim, Preset.Model.Objectives.ClubLikelihood));
         return new StudyModel(Preset, model, eir).To(TorchRuntime.Resolve(Options.Device));
     }
 
     /// <summary>The trained model and EIR estimators from the run's last checkpoint (train first).</summary>
-    public StudyModel TrainedModel()
+    public StudyModel TrainedModel(bool everyExpert = false)
     {
         if (!File.Exists(Run.LastCheckpointPath)) throw new AnomalyMoEException($"Run '{Run.Root}' has no checkpoint yet; call Train first.");
-        var study = UntrainedModel();
+        var study = UntrainedModel(everyExpert);
         using var checkpoint = Run.LoadLastCheckpoint();
         AnomalyMoETrainer.CopyInto(study.Model.state_dict(), checkpoint.Section("model"), "model");
         AnomalyMoETrainer.CopyInto(study.Eir.state_dict(), checkpoint.Section("estimator"), "estimator");
@@ -362,7 +364,9 @@ public sealed class NotebookStudy : IDisposable
         var maps = new LevelMapSet(levels.Patch?.cpu().clone().MoveToOuterDisposeScope(), levels.Global?.cpu().clone().MoveToOuterDisposeScope(),
             levels.Component?.cpu().clone().MoveToOuterDisposeScope());
         var routing = new Charts.RoutingSummary(Rows(output.Routing.Weights), options.Layout, batch.Titles);
-        return new BatchInspection(maps, routing, losses, options);
+        var experts = model.Model.ExpertMaps(output, batch.Images.shape[2], batch.Images.shape[3])
+            .Select(e => (e.Expert, e.Map.cpu().clone().MoveToOuterDisposeScope())).ToList();
+        return new BatchInspection(maps, routing, losses, options, experts);
     }
 
     static double[][] Rows(Tensor weights)

@@ -78,9 +78,13 @@ public sealed class StudyModel(TrainingPreset preset, AnomalyMoEModel model, Exp
 /// on the CPU, the router's weights per image, and the loss terms (<c>total</c>, <c>reconstruction</c>, <c>patch</c>,
 /// <c>global</c>, <c>component</c>, and <c>esb</c>, <c>eir</c> when on). Owns its maps.
 /// </summary>
-public sealed class BatchInspection(LevelMapSet levelMaps, RoutingSummary routing, IReadOnlyDictionary<string, double> losses, AnomalyMoEOptions options) : IDisposable
+public sealed class BatchInspection(LevelMapSet levelMaps, RoutingSummary routing, IReadOnlyDictionary<string, double> losses, AnomalyMoEOptions options,
+    IReadOnlyList<(string Expert, Tensor Map)>? expertMaps = null) : IDisposable
 {
     public LevelMapSet LevelMaps { get; } = levelMaps;
+
+    /// <summary>Each expert's own map <c>[B,1,H,W]</c>, unweighted by the router, in routing order (those that ran).</summary>
+    public IReadOnlyList<(string Expert, Tensor Map)> ExpertMaps { get; } = expertMaps ?? [];
     public RoutingSummary Routing { get; } = routing;
     public IReadOnlyDictionary<string, double> Losses { get; } = losses;
     public AnomalyMoEOptions Options { get; } = options;
@@ -110,5 +114,9 @@ public sealed class BatchInspection(LevelMapSet levelMaps, RoutingSummary routin
         }
     }
 
-    public void Dispose() => LevelMaps.Dispose();
+    public void Dispose()
+    {
+        LevelMaps.Dispose();
+        foreach (var (_, map) in ExpertMaps) map.Dispose();
+    }
 }

@@ -328,9 +328,7 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
         if (o.GlobalExperts > 0)
         {
             var ran = Ran(output.Global);
-            var maps = ran.Select(i => o.Global.Map == GlobalMapKind.LayoutError
-                ? GlobalExpert.LayoutErrorMap(output.Global[i]!.Autoencoder, output.GlobalTarget!, o.Global.LayoutGrid, output.GridH, output.GridW)
-                : GlobalExpert.AnomalyMap(output.Global[i]!.Autoencoder, output.Global[i]!.Student, output.GridH, output.GridW)).ToArray();
+            var maps = ran.Select(i => GlobalExpertMap(output, i)).ToArray();
             var grid = Maps.LevelMaps.Global(maps, Columns(weights, layout.Global.Offset, ran), output.GridH, output.GridW);
             globalMap = Maps.LevelMaps.ToImage(grid, height, width);
         }
@@ -350,6 +348,41 @@ public sealed class AnomalyMoEModel : nn.Module<AnomalyMoEInput, AnomalyMoEOutpu
             }
         }
         return new LevelMapSet(patchMap?.MoveToOuterDisposeScope(), globalMap?.MoveToOuterDisposeScope(), componentMap?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Global expert <paramref name="i"/>'s raw map at the grid, as <see cref="GlobalExpertOptions.Map"/> defines it.</summary>
+    Tensor GlobalExpertMap(AnomalyMoEOutput output, int i) => Options.Global.Map == GlobalMapKind.LayoutError
+        ? GlobalExpert.LayoutErrorMap(output.Global[i]!.Autoencoder, output.GlobalTarget!, Options.Global.LayoutGrid, output.GridH, output.GridW)
+        : GlobalExpert.AnomalyMap(output.Global[i]!.Autoencoder, output.Global[i]!.Student, output.GridH, output.GridW);
+
+    /// <summary>
+    /// Each expert's own map at image resolution, unweighted by the router: what <see cref="LevelMaps"/> sums, expert by
+    /// expert, in routing order (<see cref="ExpertLayout.ExpertNames"/>). Experts that did not run (sparse execution, unselected
+    /// by every image of the batch) are left out.
+    /// </summary>
+    public IReadOnlyList<(string Expert, Tensor Map)> ExpertMaps(AnomalyMoEOutput output, long height, long width)
+    {
+        var layout = Options.Layout;
+        using var scope = NewDisposeScope();
+        using var one = ones(output.BatchSize, 1, dtype: output.Routing.Weights.dtype, device: output.Routing.Weights.device);
+        var maps = new List<(string, Tensor)>();
+        foreach (var i in Ran(output.Patch))
+        {
+            var grid = Maps.LevelMaps.Patch([(output.EncoderMaps[^1], output.Patch[i]!.DecoderMaps[^1])], one, output.GridH, output.GridW);
+            maps.Add((layout.ExpertNames[layout.Patch.Offset + i], Maps.LevelMaps.ToImage(grid, height, width).MoveToOuterDisposeScope()));
+        }
+        foreach (var i in Ran(output.Global))
+        {
+            var grid = Maps.LevelMaps.Global([GlobalExpertMap(output, i)], one, output.GridH, output.GridW);
+            maps.Add((layout.ExpertNames[layout.Global.Offset + i], Maps.LevelMaps.ToImage(grid, height, width).MoveToOuterDisposeScope()));
+        }
+        if (output.Components is { } c && c.Total > 0 && output.ComponentMasks is { } masks)
+            foreach (var i in Ran(output.ComponentReconstructions))
+            {
+                var scores = Maps.LevelMaps.ComponentScores([output.ComponentReconstructions[i]!], c.Features, c.Counts, one);
+                maps.Add((layout.ExpertNames[layout.Component.Offset + i], ComponentFeatures.AnomalyMap(scores, masks, c.Counts, height, width).MoveToOuterDisposeScope()));
+            }
+        return maps;
     }
 
     /// <summary>Fuses level maps of a whole evaluated set into smoothed maps and image scores (see <see cref="MapFusion"/>).</summary>

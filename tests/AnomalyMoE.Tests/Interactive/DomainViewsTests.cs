@@ -111,6 +111,41 @@ public class LogicalViewsTests : IClassFixture<LogicalViewsTests.Logical>
     }
 
     [Fact]
+    public void Encoder_taps_show_every_tapped_layer_over_every_image()
+    {
+        using var batch = run.Study.LoadBatch(run.Study.TestSamples(normal: 1, anomalous: 2));
+        var view = TeachingViews.EncoderTaps(batch, run.Study.Preset.Model.TapLayers);
+        var galleries = Assert.IsAssignableFrom<IEnumerable<object>>(view.Content).Cast<MapGallery>().ToList();
+        Assert.Equal(batch.Tokens.Layers.Count, galleries.Count);
+        Assert.All(galleries, g => Assert.Equal(batch.Count, g.Panels.Count));
+        Assert.Contains($"layer {run.Study.Preset.Model.TapLayers[^1]}", galleries[^1].Caption);
+        Assert.NotEqual(galleries[0].Panels[0].Map, galleries[^1].Panels[0].Map);
+    }
+
+    [Fact]
+    public void Expert_maps_are_each_experts_own_error_and_their_routed_sum_is_the_level_map()
+    {
+        using var batch = run.Study.LoadBatch(run.Study.TestSamples(normal: 1, anomalous: 2));
+        using var model = run.Study.TrainedModel(everyExpert: true);
+        using var inspection = run.Study.Inspect(model, batch);
+        var layout = model.Model.Options.Layout;
+        Assert.Equal(layout.Patch.ExpertNames.Concat(layout.Global.ExpertNames), inspection.ExpertMaps.Select(e => e.Expert).Take(layout.Patch.Count + layout.Global.Count));
+        // The level map is the router-weighted sum of its experts' maps.
+        using var weights = TorchSharp.torch.tensor(inspection.Routing.Weights.SelectMany(w => w).Select(v => (float)v).ToArray())
+            .view(batch.Count, layout.Total);
+        using var sum = TorchSharp.torch.zeros_like(inspection.LevelMaps.Patch!);
+        for (int i = 0; i < layout.Patch.Count; i++)
+            sum.add_(inspection.ExpertMaps[i].Map * weights[.., layout.Patch.Offset + i].view(-1, 1, 1, 1));
+        Assert.True(sum.allclose(inspection.LevelMaps.Patch!, rtol: 1e-4, atol: 1e-5));
+
+        var view = TeachingViews.ExpertMaps(inspection, batch);
+        var galleries = Assert.IsAssignableFrom<IEnumerable<object>>(view.Content).Cast<MapGallery>().ToList();
+        Assert.Equal(layout.Patch.Count * batch.Count, galleries[0].Panels.Count);
+        int routedPanels = galleries[0].Panels.Count(p => p.Title.Contains('*'));
+        Assert.Equal(inspection.Routing.Weights.Sum(w => w.Skip(layout.Patch.Offset).Take(layout.Patch.Count).Count(v => v > 0)), routedPanels);
+    }
+
+    [Fact]
     public void The_job_array_holds_one_task_per_grid_variant_and_the_baseline_and_leaves_preset_variants_out()
     {
         StudyVariant[] variants = [StudyVariant.Full, new("patch only", "levels=p"), new("no ESB", "esb=off"), new("larger", Preset: "cpu-small")];

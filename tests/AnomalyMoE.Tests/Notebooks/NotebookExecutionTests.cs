@@ -21,7 +21,7 @@ public partial class NotebookExecutionTests(ITestOutputHelper output)
     /// <summary>The <c>NotebookView</c> ids each notebook must display (its domain's tables, charts and galleries).</summary>
     public static readonly IReadOnlyDictionary<string, string[]> DomainViews = new Dictionary<string, string[]>
     {
-        ["00-quickstart-teaching.ipynb"] = ["fused-vs-levels"],
+        ["00-quickstart-teaching.ipynb"] = ["encoder-taps", "expert-maps", "fused-vs-levels"],
         ["01-industrial.ipynb"] = ["per-category-table", "per-category-bars", "pixel-metrics", "worst-errors"],
         ["02-logical.ipynb"] = ["logical-vs-structural", "auc-spro", "expert-attribution", "logical-level-maps"],
         ["03-3d.ipynb"] = ["rgb-and-depth", "rgb-depth-results"],
