@@ -33,16 +33,13 @@ public sealed class LayoutGlobalExpert : Module<Tensor, (Tensor Autoencoder, Ten
         decode_hidden = Linear(options.Code, hidden);
         decode_layout = Linear(hidden, cells);
         dropout = Dropout(0.2);
-        student_in = Conv2d(embedDim, s, 1);
-        student_mid = Conv2d(s, s, 3, padding: 1);
-        student_out = Conv2d(s, embedDim, 1);
+        (student_in, student_mid, student_out) = TokenStudent.Create(embedDim, s);
         RegisterComponents();
     }
 
     public override (Tensor Autoencoder, Tensor Student) forward(Tensor tokens)
     {
-        if (tokens.dim() != 4 || tokens.shape[1] != embedDim)
-            throw new ArgumentException($"LayoutGlobalExpert expects a [B,{embedDim},h,w] token map; got [{string.Join(", ", tokens.shape)}].", nameof(tokens));
+        TokenStudent.CheckTokens(tokens, embedDim, nameof(LayoutGlobalExpert));
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], h = tokens.shape[2], w = tokens.shape[3];
         int g = options.CodeGrid;
@@ -50,9 +47,7 @@ public sealed class LayoutGlobalExpert : Module<Tensor, (Tensor Autoencoder, Ten
         var code = encode_code.forward(functional.gelu(encode_hidden.forward(layout)));
         var drawn = decode_layout.forward(dropout.forward(functional.gelu(decode_hidden.forward(functional.gelu(code)))));
         var autoencoder = functional.interpolate(drawn.view(b, embedDim, g, g), [h, w], mode: InterpolationMode.Bilinear, align_corners: false);
-        var st = functional.gelu(student_in.forward(tokens));
-        st = functional.gelu(student_mid.forward(st));
-        var studentMap = student_out.forward(st);
+        var studentMap = TokenStudent.Forward(student_in, student_mid, student_out, tokens);
         return (autoencoder.MoveToOuterDisposeScope(), studentMap.MoveToOuterDisposeScope());
     }
 }

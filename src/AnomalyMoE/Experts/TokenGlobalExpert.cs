@@ -69,16 +69,13 @@ public sealed class TokenGlobalExpert : Module<Tensor, (Tensor Autoencoder, Tens
         refine = Conv2d(w, w, 3, padding: 1);
         expand = Conv2d(w, embedDim, 1);
         dropout = Dropout(0.2);
-        student_in = Conv2d(embedDim, s, 1);
-        student_mid = Conv2d(s, s, 3, padding: 1);
-        student_out = Conv2d(s, embedDim, 1);
+        (student_in, student_mid, student_out) = TokenStudent.Create(embedDim, s);
         RegisterComponents();
     }
 
     public override (Tensor Autoencoder, Tensor Student) forward(Tensor tokens)
     {
-        if (tokens.dim() != 4 || tokens.shape[1] != embedDim)
-            throw new ArgumentException($"TokenGlobalExpert expects a [B,{embedDim},h,w] token map; got [{string.Join(", ", tokens.shape)}].", nameof(tokens));
+        TokenStudent.CheckTokens(tokens, embedDim, nameof(TokenGlobalExpert));
         using var scope = NewDisposeScope();
         long b = tokens.shape[0], h = tokens.shape[2], wGrid = tokens.shape[3];
         int g = options.CodeGrid;
@@ -90,9 +87,28 @@ public sealed class TokenGlobalExpert : Module<Tensor, (Tensor Autoencoder, Tens
         y = functional.interpolate(y, [h, wGrid], mode: InterpolationMode.Bilinear, align_corners: false);
         y = dropout.forward(functional.gelu(refine.forward(y)));
         var autoencoder = expand.forward(y);
-        var st = functional.gelu(student_in.forward(tokens));
-        st = functional.gelu(student_mid.forward(st));
-        var studentMap = student_out.forward(st);
+        var studentMap = TokenStudent.Forward(student_in, student_mid, student_out, tokens);
         return (autoencoder.MoveToOuterDisposeScope(), studentMap.MoveToOuterDisposeScope());
     }
+}
+
+/// <summary>
+/// The student of the token-map global experts: a 1×1 widening, one 3×3 convolution and a 1×1 projection back to the
+/// encoder width, so each output token sees its 3×3 neighbourhood only. Its layers stay fields of each expert (state-dict
+/// keys <c>student_in.*</c>, <c>student_mid.*</c>, <c>student_out.*</c>).
+/// </summary>
+internal static class TokenStudent
+{
+    public static (Conv2d In, Conv2d Mid, Conv2d Out) Create(int embedDim, int width) =>
+        (Conv2d(embedDim, width, 1), Conv2d(width, width, 3, padding: 1), Conv2d(width, embedDim, 1));
+
+    /// <summary>A token-map expert's input check: <c>[B,D,h,w]</c> at the encoder width.</summary>
+    public static void CheckTokens(Tensor tokens, int embedDim, string expert)
+    {
+        if (tokens.dim() != 4 || tokens.shape[1] != embedDim)
+            throw new ArgumentException($"{expert} expects a [B,{embedDim},h,w] token map; got [{string.Join(", ", tokens.shape)}].", nameof(tokens));
+    }
+
+    public static Tensor Forward(Conv2d input, Conv2d mid, Conv2d output, Tensor tokens) =>
+        output.forward(functional.gelu(mid.forward(functional.gelu(input.forward(tokens)))));
 }
