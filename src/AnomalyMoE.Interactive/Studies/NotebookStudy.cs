@@ -318,10 +318,7 @@ public sealed class NotebookStudy : IDisposable
     public StudyModel UntrainedModel(bool everyExpert = false)
     {
         TorchRuntime.EnsureLoaded();
-        manual_seed(Config.Seed);
-        var model = new AnomalyMoEModel(everyExpert ? Preset.Model with { Execution = ExpertExecution.Dense } : Preset.Model, null);
-        ParameterInitialization.ApplyReference(model);
-        var eir = new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(Preset.Model.EmbedDim, Preset.Model.Objectives.ClubLikelihood));
+        var (model, eir) = ModelStates.Initial(everyExpert ? Preset.Model with { Execution = ExpertExecution.Dense } : Preset.Model, Config.Seed);
         return new StudyModel(Preset, model, eir).To(TorchRuntime.Resolve(Options.Device));
     }
 
@@ -330,9 +327,7 @@ public sealed class NotebookStudy : IDisposable
     {
         if (!File.Exists(Run.LastCheckpointPath)) throw new AnomalyMoEException($"Run '{Run.Root}' has no checkpoint yet; call Train first.");
         var study = UntrainedModel(everyExpert);
-        using var checkpoint = Run.LoadLastCheckpoint();
-        AnomalyMoETrainer.CopyInto(study.Model.state_dict(), checkpoint.Section("model"), "model");
-        AnomalyMoETrainer.CopyInto(study.Eir.state_dict(), checkpoint.Section("estimator"), "estimator");
+        ModelStates.RestoreLast(Run, study.Model, study.Eir);
         return study;
     }
 

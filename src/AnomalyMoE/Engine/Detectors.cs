@@ -66,8 +66,7 @@ public static class Detectors
                     throw new AnomalyMoEException($"Run '{run.Root}' has no checkpoint ({run.LastCheckpointPath}); train it first.");
                 var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, categoryList, encoder, preset, device, progress, config.ComponentMasks);
                 var model = new AnomalyMoEModel(preset.Model, null);
-                using (var checkpoint = run.LoadLastCheckpoint())
-                    AnomalyMoETrainer.CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
+                ModelStates.RestoreLast(run, model);
                 model.to(device);
                 model.eval();
                 detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, SettingsOf(config, preset));

@@ -104,11 +104,10 @@ public static class AnomalyMoETrainer
         using var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, catalog.Categories, encoder, preset, device, progress, config.ComponentMasks);
         using var features = new EncoderFeatureCache(encoder, preset.Model.TapLayers, settings.FeatureCacheMiB * 1024L * 1024L);
 
-        manual_seed(config.Seed);
         var options = preset.Model;
-        using var model = new AnomalyMoEModel(options, null);
-        ParameterInitialization.ApplyReference(model);
-        using var eir = new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(options.EmbedDim, options.Objectives.ClubLikelihood));
+        var (model, eir) = ModelStates.Initial(options, config.Seed);
+        using var ownedModel = model;
+        using var ownedEstimators = eir;
         model.to(device);
         eir.to(device);
         var trainable = model.named_parameters().Where(p => !p.name.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
@@ -121,8 +120,7 @@ public static class AnomalyMoETrainer
         {
             using (checkpoint)
             {
-                CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
-                CopyInto(eir.state_dict(), checkpoint.Section("estimator"), "estimator");
+                ModelStates.Restore(checkpoint, model, eir);
                 optimizer.LoadStateDict(checkpoint.Section("optimizer"));
                 // Checkpoints written before empty sections were listed drop the never-stepped estimator optimiser of a run without EIR.
                 if (options.Objectives.UseEir || checkpoint.Sections.ContainsKey("estimator_optimizer"))

@@ -206,9 +206,9 @@ public static class GpuCheck
         manual_seed(0);
         using var encoder = Dinov2Encoder.CreateRandom(options.Encoder!);
         encoder.MoveTo(device);
-        using var model = new AnomalyMoEModel(options, null);
-        ParameterInitialization.ApplyReference(model);
-        using var eir = new ExpertInformationRepulsion(new ExpertInformationRepulsionOptions(options.EmbedDim, options.Objectives.ClubLikelihood));
+        var (model, eir) = ModelStates.Initial(options, seed: null);   // the random encoder above drew first
+        using var ownedModel = model;
+        using var ownedEstimators = eir;
         model.to(device);
         eir.to(device);
         using var optimizer = new StableAdamW(model.named_parameters(), StableAdamWOptions.Reference with { LearningRate = preset.LearningRate });
