@@ -65,11 +65,14 @@ public static class Detectors
                 if (!File.Exists(run.LastCheckpointPath))
                     throw new AnomalyMoEException($"Run '{run.Root}' has no checkpoint ({run.LastCheckpointPath}); train it first.");
                 var masks = ComponentMaskSet.FitOrLoad(run.ComponentCacheDirectory, categoryList, encoder, preset, device, progress, config.ComponentMasks);
+                var layouts = preset.Model.GlobalExperts > 0 && preset.Model.Global.Map == GlobalMapKind.LayoutMemory
+                    ? LayoutMemorySet.FitOrLoad(LayoutMemorySet.CacheDirectory(run), categoryList, encoder, preset, device, progress)
+                    : null;
                 var model = new AnomalyMoEModel(preset.Model, null);
                 ModelStates.RestoreLast(run, model);
                 model.to(device);
                 model.eval();
-                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, SettingsOf(config, preset));
+                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, SettingsOf(config, preset), layouts);
             }
         }
         catch
@@ -102,8 +105,10 @@ public static class Detectors
 /// AnomalyMoE inference: per-level maps of every image, then fusion — over the whole set (reference test.py) or calibrated
 /// per category (<see cref="SetScoring"/>).
 /// </summary>
+/// <remarks>With <see cref="GlobalMapKind.LayoutMemory"/> the global level's map comes from <paramref name="layouts"/>, unweighted by
+/// the router, since no expert drew it.</remarks>
 public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel model, IFeatureEncoder encoder, ComponentMaskSet masks, Device device,
-    RunCalibration? calibration = null, DetectorSettings? settings = null) : IAnomalyDetector
+    RunCalibration? calibration = null, DetectorSettings? settings = null, LayoutMemorySet? layouts = null) : IAnomalyDetector
 {
     readonly RunCalibration calibration = calibration ?? RunCalibration.Empty();
 
@@ -156,7 +161,9 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens, TestTime = true });
                     using var levels = model.LevelMaps(output, images.shape[2], images.shape[3]);
                     if (levels.Patch is { } p) patch.Add(p.cpu().DetachFromDisposeScope());
-                    if (levels.Global is { } g) global.Add(g.cpu().DetachFromDisposeScope());
+                    if (layouts is not null && levels.Global is not null)
+                        global.Add(LevelMaps.ToImage(layouts.Map(batch.Records, tokens), images.shape[2], images.shape[3]).cpu().DetachFromDisposeScope());
+                    else if (levels.Global is { } g) global.Add(g.cpu().DetachFromDisposeScope());
                     if (levels.Component is { } c) component.Add(c.cpu().DetachFromDisposeScope());
                     weights.Add(output.Routing.Weights.cpu().DetachFromDisposeScope());
                     using var mask = output.Routing.Mask.cpu().to_type(ScalarType.Float32);
@@ -171,7 +178,10 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
             foreach (var (parts, level) in new[] { patch, global, component }.Zip(o.Layout.Levels))
             {
                 if (parts.Count == 0 || level.Count == 0) continue;
-                levelsOut.Add(new LevelMap(level.Name, cat(parts, 0), allWeights[.., level.Slice].amax([1]).contiguous()));
+                var groupWeight = layouts is not null && level.Name == ExpertLevels.Global
+                    ? ones(allWeights.shape[0], dtype: allWeights.dtype)
+                    : allWeights[.., level.Slice].amax([1]).contiguous();
+                levelsOut.Add(new LevelMap(level.Name, cat(parts, 0), groupWeight));
             }
             return new LevelPredictions(levelsOut, selected.ToArray());
         }
@@ -185,6 +195,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
     {
         model.Dispose();
         masks.Dispose();
+        layouts?.Dispose();
         encoder.Dispose();
     }
 }

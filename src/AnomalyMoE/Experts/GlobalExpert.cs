@@ -21,7 +21,7 @@ namespace AnomalyMoE.Experts;
 /// of the reference's image-space networks (a cpu-preset departure; the image widths are then unused).</param>
 /// <param name="Map">What the level's anomaly map measures: the student's disagreement with the autoencoder (reference) or the
 /// autoencoder's error on the coarse layout of the encoder's map (<see cref="GlobalMapKind.LayoutError"/>, a cpu-preset departure).</param>
-/// <param name="LayoutGrid">Side of the pooled grid <see cref="GlobalMapKind.LayoutError"/> compares on.</param>
+/// <param name="LayoutGrid">Side of the pooled grid <see cref="GlobalMapKind.LayoutError"/> and <see cref="GlobalMapKind.LayoutMemory"/> compare on.</param>
 public sealed record GlobalExpertOptions(
     int EmbedDim,
     int[] AutoencoderWidths,
@@ -90,6 +90,15 @@ public enum GlobalMapKind
     /// extra or swapped part shows (docs/engine.md, Global map).
     /// </summary>
     LayoutError,
+
+    /// <summary>
+    /// Per cell of the coarse layout (<see cref="GlobalExpertOptions.LayoutGrid"/>), the distance to the nearest training
+    /// normal of the image's category (<see cref="LayoutMemory"/>, a cpu-preset departure). The global experts train as the
+    /// reference trains them and still route, but the level is scored by the memory: on a CPU budget their maps stay near
+    /// chance on logical anomalies, while a missing, extra or swapped part moves the layout away from every normal's
+    /// (docs/engine.md, Global map).
+    /// </summary>
+    LayoutMemory,
 }
 
 /// <summary>

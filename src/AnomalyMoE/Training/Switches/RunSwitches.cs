@@ -88,7 +88,8 @@ public static class RunSwitches
 
     static readonly (Func<string, GlobalMapKind> Parse, Func<GlobalMapKind, string> Format) GlobalMapNames = Choice(
         ("student-discrepancy", GlobalMapKind.StudentDiscrepancy, "the student's disagreement with the autoencoder, the reference"),
-        ("layout-error", GlobalMapKind.LayoutError, "the autoencoder's error on the coarse layout of the encoder's map"));
+        ("layout-error", GlobalMapKind.LayoutError, "the autoencoder's error on the coarse layout of the encoder's map"),
+        ("layout-memory", GlobalMapKind.LayoutMemory, "the coarse layout's distance to the category's nearest training normal"));
 
     static readonly (Func<string, EncoderPrecision> Parse, Func<EncoderPrecision, string> Format) PrecisionNames = Choice(
         ("fp32", EncoderPrecision.Float32, "float32 throughout"), ("float32", EncoderPrecision.Float32, null),
@@ -345,7 +346,7 @@ public static class RunSwitches
         });
 
     public static RunSwitch<GlobalMapKind?> GlobalMap { get; } = new("global map", "--global-map", "global-map", "global_map", identity: true,
-        "student-discrepancy (the student's disagreement with the autoencoder, the reference) or layout-error (the autoencoder's error on the coarse layout of the encoder's map); default: the preset's",
+        "student-discrepancy (the student's disagreement with the autoencoder, the reference) layout-error (the autoencoder's error on the coarse layout of the encoder's map) or layout-memory (the coarse layout's distance to the category's nearest training normal); default: the preset's",
         parse: text => GlobalMapNames.Parse(text), format: v => GlobalMapNames.Format(v!.Value),
         get: r => r.Config.GlobalMap, set: (r, v) => Config(r, c => c with { GlobalMap = v }),
         effective: (_, p) => p.Model.Global.Map,

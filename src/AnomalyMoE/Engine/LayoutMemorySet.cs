@@ -1,0 +1,123 @@
+using AnomalyMoE.Data;
+using AnomalyMoE.Encoders;
+using AnomalyMoE.Experts;
+using AnomalyMoE.Parity;
+using AnomalyMoE.Runtime;
+using AnomalyMoE.Training;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AnomalyMoE.Engine;
+
+/// <summary>
+/// The <see cref="LayoutMemory"/> of each category of a run (<see cref="GlobalMapKind.LayoutMemory"/>), built from the
+/// category's training normals and cached in the run's <c>layouts/</c> folder, and the global level's map of a batch.
+/// </summary>
+public sealed class LayoutMemorySet : IDisposable
+{
+    readonly Dictionary<string, LayoutMemory> memories;
+
+    LayoutMemorySet(Dictionary<string, LayoutMemory> memories, int grid, int prefixTokens)
+    {
+        this.memories = memories;
+        Grid = grid;
+        PrefixTokens = prefixTokens;
+    }
+
+    public int Grid { get; }
+    public int PrefixTokens { get; }
+
+    /// <summary>The folder of a run's cached memories.</summary>
+    public static string CacheDirectory(RunDirectory run) => Path.Combine(run.Root, "layouts");
+
+    /// <summary>Loads each category's memory from <paramref name="cacheDirectory"/> or builds it from the category's training images.</summary>
+    public static LayoutMemorySet FitOrLoad(string cacheDirectory, IEnumerable<CategoryInfo> categories, IFeatureEncoder encoder, TrainingPreset preset,
+        Device device, IProgress<ProgressUpdate>? progress = null)
+    {
+        int grid = preset.Model.Global.LayoutGrid;
+        Directory.CreateDirectory(cacheDirectory);
+        var memories = new Dictionary<string, LayoutMemory>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var category in categories)
+            {
+                var path = Path.Combine(cacheDirectory, $"{category.Key.Replace('/', '_')}__{encoder.Info.Name}__g{grid}.pth");
+                if (File.Exists(path))
+                {
+                    var loaded = TorchFile.LoadTensors(path);
+                    try { memories[category.Key] = LayoutMemory.FromTensors(loaded, grid, path); }
+                    finally { foreach (var t in loaded.Values) t.Dispose(); }
+                    continue;
+                }
+                var train = category.Train.ToList();
+                if (train.Count < 2)
+                    throw new AnomalyMoEException($"Category '{category.Key}' has {train.Count} training image(s); the layout memory of --global-map layout-memory needs at least two.");
+                var loader = new ImageBatchLoader(train, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: false));
+                var parts = new List<Tensor>();
+                var keys = new List<long>();
+                try
+                {
+                    int done = 0;
+                    foreach (var batch in loader.Batches())
+                    {
+                        using (batch)
+                        using (var scope = NewDisposeScope())
+                        {
+                            using var tokens = encoder.Encode(batch.Images.to(device), preset.Model.TapLayers);
+                            parts.Add(Layouts(tokens, encoder.Info.PrefixTokens, grid).cpu().DetachFromDisposeScope());
+                            keys.AddRange(batch.Records.Select(r => LayoutMemory.ImageKey(r.Path)));
+                        }
+                        done += batch.Count;
+                        progress.Report($"layout memory {category.Key}", done, train.Count);
+                    }
+                    using var layouts = cat(parts, 0);
+                    var memory = LayoutMemory.Build(layouts, keys, grid);
+                    var saved = memory.ToTensors();
+                    try { TorchFile.SaveTensors(saved, path); }
+                    finally { foreach (var t in saved.Values) t.Dispose(); }
+                    memories[category.Key] = memory;
+                }
+                finally
+                {
+                    foreach (var t in parts) t.Dispose();
+                }
+            }
+        }
+        catch
+        {
+            foreach (var m in memories.Values) m.Dispose();
+            throw;
+        }
+        return new LayoutMemorySet(memories, grid, encoder.Info.PrefixTokens);
+    }
+
+    /// <summary>The global level's map of a batch at the token grid, <c>[B, 1, gridH, gridW]</c>, each image against its category's memory.</summary>
+    public Tensor Map(IReadOnlyList<ImageRecord> records, EncoderOutput tokens)
+    {
+        using var scope = NewDisposeScope();
+        var layouts = Layouts(tokens, PrefixTokens, Grid);
+        var maps = new List<Tensor>(records.Count);
+        for (int b = 0; b < records.Count; b++)
+        {
+            var key = $"{records[b].Dataset}/{records[b].Category}";
+            if (!memories.TryGetValue(key, out var memory))
+                throw new AnomalyMoEException($"No layout memory was built for category '{key}'.");
+            maps.Add(memory.Map(layouts[b..(b + 1)], [LayoutMemory.ImageKey(records[b].Path)]));
+        }
+        var cells = cat(maps, 0);
+        return functional.interpolate(cells, [tokens.GridH, tokens.GridW], mode: InterpolationMode.Bilinear, align_corners: false)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The layouts of the mean token map of the taps (the map PatchCore's bank and the component level read).</summary>
+    static Tensor Layouts(EncoderOutput tokens, int prefixTokens, int grid)
+    {
+        using var map = ComponentFeatures.MeanTokenMap(tokens.Layers, prefixTokens, tokens.GridH, tokens.GridW);
+        return LayoutMemory.Layouts(map, grid);
+    }
+
+    public void Dispose()
+    {
+        foreach (var m in memories.Values) m.Dispose();
+    }
+}
