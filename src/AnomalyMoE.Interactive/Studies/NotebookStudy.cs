@@ -7,7 +7,6 @@ using AnomalyMoE.Encoders;
 using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Model;
-using AnomalyMoE.Objectives;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Synthetic;
 using AnomalyMoE.Training;
@@ -332,36 +331,16 @@ public sealed class NotebookStudy : IDisposable
     }
 
     /// <summary>
-    /// One forward pass of <paramref name="model"/> on <paramref name="batch"/> (no gradients, evaluation mode): each level's
-    /// raw map at image resolution, the router's weights, and the loss terms training would see for it
-    /// (<see cref="AnomalyMoELoss.Compute"/>: reconstruction per level, ESB, EIR).
+    /// One forward pass of <paramref name="model"/> on <paramref name="batch"/> (<see cref="ModelInspection"/>: no gradients,
+    /// evaluation mode): each level's and each expert's raw map at image resolution, the router's weights, and the loss terms
+    /// training would see for it.
     /// </summary>
     public BatchInspection Inspect(StudyModel model, StudyBatch batch)
     {
-        var options = model.Model.Options;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        model.Model.eval();
-        model.Eir.eval();
-        using var output = model.Model.forward(batch.Input);
-        using var terms = AnomalyMoELoss.Compute(output, options, options.Objectives.UseEir ? model.Eir : null, new Random(Config.Seed));
-        var losses = new Dictionary<string, double>
-        {
-            ["total"] = terms.Total.item<float>(),
-            ["reconstruction"] = terms.Reconstruction.item<float>(),
-            ["patch"] = terms.Patch.item<float>(),
-            ["global"] = terms.Global.item<float>(),
-            ["component"] = terms.Component.item<float>(),
-        };
-        if (terms.Esb is { } esb) losses["esb"] = esb.item<float>();
-        if (terms.Eir is { } eir) losses["eir"] = eir.item<float>();
-        using var levels = model.Model.LevelMaps(output, batch.Images.shape[2], batch.Images.shape[3]);
-        var maps = new LevelMapSet(levels.Patch?.cpu().clone().MoveToOuterDisposeScope(), levels.Global?.cpu().clone().MoveToOuterDisposeScope(),
-            levels.Component?.cpu().clone().MoveToOuterDisposeScope());
-        var routing = new Charts.RoutingSummary(Rows(output.Routing.Weights), options.Layout, batch.Titles);
-        var experts = model.Model.ExpertMaps(output, batch.Images.shape[2], batch.Images.shape[3])
-            .Select(e => (e.Expert, e.Map.cpu().clone().MoveToOuterDisposeScope())).ToList();
-        return new BatchInspection(maps, routing, losses, options, experts);
+        var inspection = ModelInspection.Run(model.Model, model.Eir, batch.Input, Config.Seed, batch.Images.shape[2], batch.Images.shape[3]);
+        using var weights = inspection.RoutingWeights;
+        var routing = new Charts.RoutingSummary(Rows(weights), model.Model.Options.Layout, batch.Titles);
+        return new BatchInspection(inspection.LevelMaps, routing, inspection.Losses, model.Model.Options, inspection.ExpertMaps);
     }
 
     static double[][] Rows(Tensor weights)
@@ -427,41 +406,5 @@ public sealed class NotebookStudy : IDisposable
     {
         componentMasks?.Dispose();
         encoder?.Dispose();
-    }
-}
-
-/// <summary>
-/// One ablation setting: an <c>amoe ablate --grid</c> point (any switch of <see cref="RunSwitches.MethodSwitches"/>, e.g.
-/// <c>"levels=p;eir=off"</c>; null for the preset's), or another preset (e.g. <c>cpu-small</c> for more experts per level)
-/// with no switch changed.
-/// </summary>
-public sealed record StudyVariant(string Label, string? Grid = null, string? Preset = null)
-{
-    /// <summary>The run as configured (no switch changed).</summary>
-    public static StudyVariant Full { get; } = new("AnomalyMoE (full)");
-
-    /// <summary>
-    /// One variant per departure of the preset from the reference, each switching that choice alone back to the <c>paper</c>
-    /// preset's (<see cref="AblationGrid.ReferenceChoices"/>), labelled <c>reference: key=value</c>.
-    /// </summary>
-    public static IReadOnlyList<StudyVariant> ReferenceChoices(string preset) =>
-        AblationGrid.ReferenceChoices(new TrainingRunConfig { Preset = TrainingPresets.Get(preset).Name, Data = [] })
-            .Select(p => new StudyVariant($"reference: {p.GridPoint}", p.GridPoint)).ToList();
-
-    /// <summary>The ablation switches this variant changes (the same naming as <c>amoe ablate</c>).</summary>
-    public AblationPoint Point => Grid is null ? AblationPoint.Default : AblationPoint.Parse(Grid);
-
-    /// <summary>The grid point in <c>amoe ablate --grid</c> syntax, written as <c>amoe ablate</c> writes it; null when no switch changes.</summary>
-    public string? GridPoint => Point.GridPoint;
-
-    /// <summary>The run folder's name, as <c>amoe ablate</c> names a grid point's run (or the preset's name).</summary>
-    public string FolderName => Point.IsDefault ? Preset ?? "default" : Point.Name;
-
-    /// <summary>The configuration of this variant of <paramref name="config"/>.</summary>
-    public TrainingRunConfig Apply(TrainingRunConfig config)
-    {
-        if (Preset is not null && GridPoint is not null)
-            throw new AnomalyMoEException($"Variant '{Label}': a preset variant changes no switch (amoe ablate keeps one preset per grid).");
-        return Point.Apply(config) with { Preset = Preset is null ? config.Preset : TrainingPresets.Get(Preset).Name };
     }
 }

@@ -8,6 +8,22 @@ namespace AnomalyMoE.Objectives;
 /// <summary>The terms of one training loss. <see cref="Esb"/> and <see cref="Eir"/> are null when switched off. Owns its tensors.</summary>
 public sealed record AnomalyMoELossTerms(Tensor Total, Tensor Reconstruction, Tensor Patch, Tensor Global, Tensor Component, Tensor? Esb, Tensor? Eir) : IDisposable
 {
+    /// <summary>The terms as numbers, keyed as losses.csv names its columns (<c>esb</c> and <c>eir</c> only when on).</summary>
+    public Dictionary<string, double> Values()
+    {
+        var values = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["total"] = Total.item<float>(),
+            ["reconstruction"] = Reconstruction.item<float>(),
+            ["patch"] = Patch.item<float>(),
+            ["global"] = Global.item<float>(),
+            ["component"] = Component.item<float>(),
+        };
+        if (Esb is { } esb) values["esb"] = esb.item<float>();
+        if (Eir is { } eir) values["eir"] = eir.item<float>();
+        return values;
+    }
+
     public void Dispose()
     {
         Total.Dispose();

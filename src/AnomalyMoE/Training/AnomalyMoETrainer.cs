@@ -257,13 +257,7 @@ public static class AnomalyMoETrainer
             GradientClipping.Clip(model, clipScope, GradientClip);
             profile?.Lap("clip");
             optimizer.Step(unselected == UnselectedExpertUpdate.Hold ? UnselectedExperts.Prefixes(output.Routing.Mask, options) : null);
-            values["total"] = terms.Total.item<float>();
-            values["reconstruction"] = terms.Reconstruction.item<float>();
-            values["patch"] = terms.Patch.item<float>();
-            values["global"] = terms.Global.item<float>();
-            values["component"] = terms.Component.item<float>();
-            if (terms.Esb is { } esb) values["esb"] = esb.item<float>();
-            if (terms.Eir is { } eirValue) values["eir"] = eirValue.item<float>();
+            foreach (var (name, value) in terms.Values()) values[name] = value;
             if (options.Objectives.UseEir && reuseFeatures)
             {
                 var (patchFeatures, globalFeatures) = AnomalyMoELoss.ExpertFeatures(output);
