@@ -12,7 +12,7 @@ namespace AnomalyMoE.Evaluation;
 /// </summary>
 public sealed record DetectorSettings(string Preset, ImageTransformOptions Transform, ScoringMode Scoring, LevelFusionRule LevelFusion)
 {
-    /// <summary>The run's method switches as config.json names them, resolved against its preset: what was evaluated (reported in metrics.json).</summary>
+    /// <summary>The switches that define the run, keyed as config.json keys them and resolved against its preset: what was evaluated (metrics.json's <c>switches</c>).</summary>
     public IReadOnlyDictionary<string, string> Switches { get; init; } = new Dictionary<string, string>();
 }
 

@@ -27,7 +27,7 @@ public sealed record CategoryEvaluation(CategoryMetrics Metrics, int TestImages,
 public sealed record EvaluationReport(string Method, string Preset, IReadOnlyList<string> ExpertNames, IReadOnlyList<CategoryEvaluation> Categories,
     CategoryMetrics Mean, IReadOnlyDictionary<string, double?> LevelMeans, IReadOnlyList<double> RoutingOverall, IReadOnlyList<string> Overlays)
 {
-    /// <summary>The evaluated run's method switches (<see cref="DetectorSettings.Switches"/>), so a report says what it measured.</summary>
+    /// <summary>The evaluated run's switches (<see cref="DetectorSettings.Switches"/>), so a report says what it measured.</summary>
     public IReadOnlyDictionary<string, string> Switches { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Per dataset-specific key, the mean over the categories that have it; keys no category has are absent.</summary>

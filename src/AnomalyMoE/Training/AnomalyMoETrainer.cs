@@ -337,17 +337,4 @@ public static class AnomalyMoETrainer
     static Dictionary<string, Tensor> Clone(IEnumerable<KeyValuePair<string, Tensor>> tensors) =>
         tensors.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().clone(), StringComparer.Ordinal);
 
-    /// <summary>Copies a saved section into live tensors; strict about names and shapes.</summary>
-    public static void CopyInto(IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, Tensor> saved, string what)
-    {
-        using var noGrad = no_grad();
-        foreach (var (name, t) in target)
-        {
-            if (name.StartsWith("encoder.", StringComparison.Ordinal)) continue;
-            if (!saved.TryGetValue(name, out var s)) throw new AnomalyMoEException($"The checkpoint's {what} section lacks '{name}'.");
-            if (!s.shape.SequenceEqual(t.shape))
-                throw new AnomalyMoEException($"The checkpoint's {what} '{name}' is [{string.Join(", ", s.shape)}]; the model has [{string.Join(", ", t.shape)}].");
-            t.copy_(s);
-        }
-    }
 }

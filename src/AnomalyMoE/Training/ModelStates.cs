@@ -1,5 +1,6 @@
 using AnomalyMoE.Model;
 using AnomalyMoE.Objectives;
+using AnomalyMoE.Runtime;
 using static TorchSharp.torch;
 
 namespace AnomalyMoE.Training;
@@ -33,8 +34,8 @@ public static class ModelStates
     /// <summary>Copies a checkpoint's model (and, when given, estimator) sections into live modules; strict about names and shapes.</summary>
     public static void Restore(TrainingCheckpoint checkpoint, AnomalyMoEModel model, ExpertInformationRepulsion? estimators = null)
     {
-        AnomalyMoETrainer.CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
-        if (estimators is not null) AnomalyMoETrainer.CopyInto(estimators.state_dict(), checkpoint.Section("estimator"), "estimator");
+        CopyInto(model.state_dict(), checkpoint.Section("model"), "model");
+        if (estimators is not null) CopyInto(estimators.state_dict(), checkpoint.Section("estimator"), "estimator");
     }
 
     /// <summary><see cref="Restore"/> from a run's <c>checkpoints/last.ckpt</c>.</summary>
@@ -42,5 +43,19 @@ public static class ModelStates
     {
         using var checkpoint = run.LoadLastCheckpoint();
         Restore(checkpoint, model, estimators);
+    }
+
+    /// <summary>Copies a saved section into live tensors; strict about names and shapes.</summary>
+    static void CopyInto(IReadOnlyDictionary<string, Tensor> target, IReadOnlyDictionary<string, Tensor> saved, string what)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, t) in target)
+        {
+            if (name.StartsWith("encoder.", StringComparison.Ordinal)) continue;
+            if (!saved.TryGetValue(name, out var s)) throw new AnomalyMoEException($"The checkpoint's {what} section lacks '{name}'.");
+            if (!s.shape.SequenceEqual(t.shape))
+                throw new AnomalyMoEException($"The checkpoint's {what} '{name}' is [{string.Join(", ", s.shape)}]; the model has [{string.Join(", ", t.shape)}].");
+            t.copy_(s);
+        }
     }
 }

@@ -7,13 +7,21 @@ public class LayoutGlobalExpertTests
 {
     static readonly TokenGlobalExpertOptions Small = new(Code: 8, CodeGrid: 2, StudentWidth: 4, Autoencoder: TokenAutoencoder.LayoutMlp, LayoutHidden: 16);
 
+    /// <summary>A small expert in evaluation mode (no dropout) and a random 8×8 token map of width 6, from one seed.</summary>
+    static (LayoutGlobalExpert Expert, Tensor Tokens) Seeded(int seed)
+    {
+        manual_seed(seed);
+        var expert = new LayoutGlobalExpert(6, Small);
+        expert.eval();
+        return (expert, randn(1, 6, 8, 8));
+    }
+
     [Fact]
     public void The_autoencoder_sees_only_the_pooled_layout_while_the_student_sees_every_token()
     {
-        manual_seed(3);
-        using var expert = new LayoutGlobalExpert(6, Small);
-        expert.eval();
-        using var tokens = randn(1, 6, 8, 8);
+        var (expert, tokens) = Seeded(3);
+        using var _ = expert;
+        using var __ = tokens;
         // The same 2×2-cell means, with detail moved inside each 4×4 cell: a shift by one token along x within the cells.
         using var cells = tokens.view(1, 6, 2, 4, 2, 4);
         using var shuffled = cells.roll(1, 5).reshape(1, 6, 8, 8);
@@ -31,10 +39,9 @@ public class LayoutGlobalExpertTests
     [Fact]
     public void Moving_content_to_another_cell_changes_the_drawing()
     {
-        manual_seed(4);
-        using var expert = new LayoutGlobalExpert(6, Small);
-        expert.eval();
-        using var tokens = randn(1, 6, 8, 8);
+        var (expert, tokens) = Seeded(4);
+        using var _ = expert;
+        using var __ = tokens;
         using var swapped = tokens.roll(4, 3);   // the left and right cells swap places
         var (ae, student) = expert.forward(tokens);
         var (aeSwapped, studentSwapped) = expert.forward(swapped);
