@@ -38,11 +38,12 @@ public static class DomainCharts
     static readonly string[] Colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 
     /// <summary>
-    /// Grouped bars: one group per label along the x axis, one colour per series (legend above), each bar's value written on
-    /// it. The y axis spans [<paramref name="yMin"/>, <paramref name="yMax"/>] (metrics in [0, 1] by default).
+    /// Grouped bars: one group per label along the x axis, one colour per series (legend to the right of the axes), each bar's value written on
+    /// it. The y axis spans [<paramref name="yMin"/>, <paramref name="yMax"/>] (metrics in [0, 1] by default); the width, unless
+    /// given, grows with the number of bars.
     /// </summary>
     public static PngImage GroupedBars(string title, IReadOnlyList<string> groups, IReadOnlyList<BarSeries> series, string yLabel,
-        double yMin = 0, double yMax = 1.08, int width = 680, int height = 400)
+        double yMin = 0, double yMax = 1.08, int? width = null, int height = 400)
     {
         if (groups.Count == 0 || series.Count == 0) throw new ArgumentException("A bar chart needs at least one group and one series.");
         foreach (var s in series)
@@ -72,10 +73,12 @@ public static class DomainCharts
         plot.Axes.SetLimits(-0.6, groups.Count - 0.4, yMin, yMax);
         plot.Title(title, size: 15);
         plot.YLabel(yLabel, size: 13);
-        plot.Legend.Alignment = ScottPlot.Alignment.UpperRight;
         plot.Legend.FontSize = 12;
-        plot.ShowLegend();
-        return new PngImage(plot.GetImageBytes(width, height, ScottPlot.ImageFormat.Png), title);
+        // Beside the axes, not inside them: inside, the legend covered the last group's bars and their values.
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        // Wide enough for every bar's value label beside the legend: about 22 px per bar.
+        int pixels = width ?? Math.Max(680, 240 + groups.Count * (series.Count * 22 + 24));
+        return new PngImage(plot.GetImageBytes(pixels, height, ScottPlot.ImageFormat.Png), title);
     }
 
     /// <summary>
@@ -90,13 +93,18 @@ public static class DomainCharts
         var all = clips.SelectMany(c => c.Scores).Where(double.IsFinite).Concat(threshold is { } t ? [t] : []).ToList();
         double lo = all.Count > 0 ? all.Min() : 0, hi = all.Count > 0 ? all.Max() : 1;
         double pad = Math.Max(1e-6, (hi - lo) * 0.08);
-        int header = 34;
+        int header = 52;
         using var surface = SKSurface.Create(new SKImageInfo(width, header + clips.Count * panelHeight, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
+        // The key goes on a line of its own: beside a run's name in the title it ran past the image's edge.
         using (var font = new SKFont(SKTypeface.Default, 17))
+        using (var small = new SKFont(SKTypeface.Default, 13))
         using (var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true })
-            canvas.DrawText(title + "  (red: ground-truth anomalous frames" + (threshold is null ? ")" : ", dashed: decision threshold)"), 10, 23, SKTextAlign.Left, font, ink);
+        {
+            canvas.DrawText(title, 10, 22, SKTextAlign.Left, font, ink);
+            canvas.DrawText("red: ground-truth anomalous frames" + (threshold is null ? "" : "; dashed: decision threshold"), 10, 42, SKTextAlign.Left, small, ink);
+        }
         for (int i = 0; i < clips.Count; i++)
         {
             using var panel = SKBitmap.Decode(ClipPanel(clips[i], threshold, lo - pad, hi + pad, width, panelHeight));

@@ -34,6 +34,13 @@ public sealed record RoutingSummary(double[][] Weights, int PatchExperts, int Gl
         return Layout.Levels.ToDictionary(l => l.Name, Share);
     }
 
+    /// <summary>
+    /// Whether every image gives each level weight 1 (per-level routing): the level shares then say nothing, and how the
+    /// weight splits inside a level is what the heat map shows.
+    /// </summary>
+    public bool RoutedPerLevel => Weights.Length > 0 && Weights.All(w =>
+        Layout.Levels.Where(l => l.Count > 0).All(l => Math.Abs(w.Skip(l.Offset).Take(l.Count).Sum() - 1) < 1e-4));
+
     public RoutingSummary Validate()
     {
         if (Weights.Any(w => w.Length != ExpertCount))
@@ -54,6 +61,12 @@ public static class RoutingCharts
     public static GenericChart Heatmap(RoutingSummary routing, string title = "Routing weights (images × experts)")
     {
         routing.Validate();
+        string rowTitle = "image";
+        if (routing.Weights.Length > MaxImageRows && ByGroup(routing) is { } grouped)
+        {
+            // Hundreds of one-pixel rows cannot be read: one row per image group (category:defect type), its mean weight.
+            (routing, rowTitle) = (grouped, "image group (mean over its images)");
+        }
         var z = routing.Weights.Select(r => (IEnumerable<double>)r).ToArray();
         var labels = Unique(routing.ImageLabels);
         int labelWidth = 7 * labels.DefaultIfEmpty("").Max(l => l.Length);
@@ -63,7 +76,7 @@ public static class RoutingCharts
                 zData: z, X: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(routing.ExpertNames, true),
                 Y: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(labels, true))
             .Titled(title)
-            .AxisTitles("expert", "image")
+            .AxisTitles("expert", rowTitle)
             .Sized(width, height)
             .WithLayoutValues(("yaxis.autorange", "reversed"), ("yaxis.dtick", 1), ("xaxis.dtick", 1), ("xaxis.side", "bottom"));
     }
@@ -113,10 +126,29 @@ public static class RoutingCharts
     public static GenericChart LevelShare(RoutingSummary routing, string title = "Weight per level")
     {
         var share = routing.Validate().LevelShare();
+        // Under per-level routing every bar is 1 by construction; say so instead of leaving the reader to wonder.
+        var shown = routing.RoutedPerLevel ? title + "<br><sub>routed per level: each level's weights sum to 1 per image; the heat map shows the split</sub>" : title;
         return PlotlyChart.Column<double, string, string>(share.Values, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(share.Keys, true),
                 Name: new Plotly.NET.CSharp.Optional<string>("mean weight", true))
-            .Titled(title).AxisTitles("level", "mean routing weight per image").Sized(Math.Max(480, 8 * title.Length + 60), 400)
+            .Titled(shown).AxisTitles("level", "mean routing weight per image").Sized(Math.Max(480, 8 * title.Length + 60), 400)
             .WithLayoutValues(("yaxis.range", new[] { 0.0, 1.05 }));
+    }
+
+    /// <summary>Above this many images <see cref="Heatmap"/> shows one row per image group.</summary>
+    public const int MaxImageRows = 40;
+
+    /// <summary>
+    /// One row per group of images, a group being a label up to its last '/' (<c>category:defect/name</c> → <c>category:defect</c>),
+    /// labelled with its image count, holding the mean weights; null when that would not make fewer rows.
+    /// </summary>
+    static RoutingSummary? ByGroup(RoutingSummary routing)
+    {
+        static string Group(string label) => label.LastIndexOf('/') is > 0 and var i ? label[..i] : label;
+        var groups = routing.ImageLabels.Select((label, row) => (Group(label), row)).GroupBy(g => g.Item1, g => g.row).ToList();
+        if (groups.Count >= routing.Weights.Length) return null;
+        var weights = groups.Select(g => Enumerable.Range(0, routing.ExpertCount).Select(e => g.Average(row => routing.Weights[row][e])).ToArray()).ToArray();
+        var labels = groups.Select(g => $"{g.Key} ({g.Count()})").ToList();
+        return routing with { Weights = weights, ImageLabels = labels };
     }
 
     static string[] Unique(IReadOnlyList<string> labels)

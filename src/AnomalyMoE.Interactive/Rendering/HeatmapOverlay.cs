@@ -81,8 +81,8 @@ public static class HeatmapOverlay
             using var bitmap = Compose(panels[i], o);
             using var image = SKImage.FromBitmap(bitmap);
             canvas.DrawImage(image, SKRect.Create(left, top + caption, side, side), new SKSamplingOptions(SKFilterMode.Linear));
-            var label = panels[i].Score is { } s ? $"{panels[i].Title}  {s:0.###}" : panels[i].Title;
-            canvas.DrawText(Fit(label, font, side), left, top + caption - 5, SKTextAlign.Left, font, text);
+            var score = panels[i].Score is { } s ? $"  {s:0.###}" : "";
+            canvas.DrawText(Fit(panels[i].Title, score, font, side), left, top + caption - 5, SKTextAlign.Left, font, text);
         }
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
@@ -126,10 +126,22 @@ public static class HeatmapOverlay
         return float.IsFinite(min) && float.IsFinite(max) ? (min, max) : (0, 1);
     }
 
-    static string Fit(string label, SKFont font, int width)
+    /// <summary>
+    /// The title and its score in <paramref name="width"/> pixels: a long title loses characters from its middle (marked
+    /// "…"), so its first words, its image name at the end and the score stay readable.
+    /// </summary>
+    internal static string Fit(string title, string score, SKFont font, int width)
     {
-        while (label.Length > 1 && font.MeasureText(label) > width) label = label[..^1];
-        return label;
+        if (font.MeasureText(title + score) <= width) return title + score;
+        int keep = title.Length - 1;
+        while (keep > 1)
+        {
+            int head = (keep + 1) / 2, tail = keep - head;
+            var label = title[..head] + "…" + title[^tail..] + score;
+            if (font.MeasureText(label) <= width) return label;
+            keep--;
+        }
+        return title[..1] + "…" + score;
     }
 
     static byte ToByte(double v) => (byte)Math.Clamp(Math.Round(v * 255), 0, 255);

@@ -31,8 +31,18 @@ public sealed class StudyBatch(IReadOnlyList<ImageRecord> records, Tensor images
     public EncoderInfo Encoder { get; } = encoder;
     public int Count => Records.Count;
 
-    /// <summary><c>defect type/file name</c> of each image.</summary>
-    public string[] Titles => Records.Select(r => $"{r.DefectType}/{Path.GetFileNameWithoutExtension(r.Path)}").ToArray();
+    /// <summary>
+    /// <c>defect type/file name</c> of each image, after <c>category:</c> when the batch mixes categories (a unified model's
+    /// batch), as the evaluation's routing labels name images.
+    /// </summary>
+    public string[] Titles
+    {
+        get
+        {
+            bool mixed = Records.Select(r => (r.Dataset, r.Category)).Distinct().Count() > 1;
+            return Records.Select(r => $"{(mixed ? r.Category + ":" : "")}{r.DefectType}/{Path.GetFileNameWithoutExtension(r.Path)}").ToArray();
+        }
+    }
 
     /// <summary>The model's input, with the precomputed token maps (as the trainer and the detector pass them).</summary>
     public AnomalyMoEInput Input => new(Images, GlobalView, ComponentMasks) { ImageTokens = Tokens, JitteredTokens = JitteredTokens };

@@ -24,12 +24,12 @@ public class DomainChartsTests
         var png = DomainCharts.ClipTimelines(clips, threshold: 0.5, width: 600, panelHeight: 180);
         using var bitmap = SKBitmap.Decode(png.Bytes);
         Assert.Equal(600, bitmap.Width);
-        Assert.Equal(34 + 2 * 180, bitmap.Height);
+        Assert.Equal(52 + 2 * 180, bitmap.Height);
         // The second panel has red-tinted shading, the first none.
         static int Reddish(SKBitmap b, int top, int height) => Enumerable.Range(top, height)
             .Sum(y => Enumerable.Range(0, b.Width).Count(x => b.GetPixel(x, y) is var c && c.Red > 230 && c.Green is > 150 and < 215 && c.Blue is > 150 and < 215));
-        Assert.Equal(0, Reddish(bitmap, 34, 180));
-        Assert.True(Reddish(bitmap, 34 + 180, 180) > 500);
+        Assert.Equal(0, Reddish(bitmap, 52, 180));
+        Assert.True(Reddish(bitmap, 52 + 180, 180) > 500);
     }
 
     [Fact]

@@ -97,6 +97,47 @@ public class RenderingTests
         Assert.Equal([0.5, 0.5, 0.5, 0.5], routing.SelectionRate());
         Assert.Equal(0.6, routing.LevelShare()["patch"], 12);
         Assert.Equal(["P0", "P1", "G0", "C0"], routing.ExpertNames);
+        Assert.False(routing.RoutedPerLevel);
+    }
+
+    [Fact]
+    public void A_heat_map_of_many_images_shows_one_row_per_image_group_with_its_mean_weights()
+    {
+        var labels = Enumerable.Range(0, 45).Select(i => i < 30 ? $"nut:good/{i:000}" : $"nut:crack/{i:000}").ToList();
+        double[][] weights = labels.Select((_, i) => i < 30 ? new double[] { 1, 0, 1, 1 } : [0.5, 0.5, 1, 1]).ToArray();
+
+        var html = AnomalyMoENotebook.ChartHtml(RoutingCharts.Heatmap(new RoutingSummary(weights, 2, 1, 1, labels)));
+
+        Assert.Contains("\"nut:good (30)\"", html);
+        Assert.Contains("\"nut:crack (15)\"", html);
+        Assert.DoesNotContain("nut:good/000", html);
+        Assert.Contains("[0.5,0.5,1.0,1.0]", html);
+    }
+
+    [Fact]
+    public void A_long_panel_title_loses_its_middle_and_keeps_its_image_name_and_score()
+    {
+        using var font = new SKFont(SKTypeface.Default, 12);
+        const string title = "FN board/wrong_color_part/003";
+
+        var label = HeatmapOverlay.Fit(title, "  1.234", font, 140);
+
+        Assert.True(font.MeasureText(label) <= 140);
+        Assert.StartsWith("FN b", label);
+        Assert.EndsWith("003  1.234", label);
+        Assert.Contains("…", label);
+        Assert.Equal(title + "  1.234", HeatmapOverlay.Fit(title, "  1.234", font, 1000));
+    }
+
+    [Fact]
+    public void The_level_share_chart_says_when_per_level_routing_makes_every_share_one()
+    {
+        var perLevel = new RoutingSummary([[1, 0, 1, 1], [0.4, 0.6, 1, 1]], 2, 1, 1, ["a", "b"]);
+        var acrossLevels = new RoutingSummary([[0.5, 0, 0.5, 0], [0, 0.7, 0, 0.3]], 2, 1, 1, ["a", "b"]);
+
+        Assert.True(perLevel.RoutedPerLevel);
+        Assert.Contains("routed per level", AnomalyMoENotebook.ChartHtml(RoutingCharts.LevelShare(perLevel)));
+        Assert.DoesNotContain("routed per level", AnomalyMoENotebook.ChartHtml(RoutingCharts.LevelShare(acrossLevels)));
     }
 
     [Fact]
