@@ -76,8 +76,8 @@ public static class DomainCharts
         plot.Legend.FontSize = 12;
         // Beside the axes, not inside them: inside, the legend covered the last group's bars and their values.
         plot.ShowLegend(ScottPlot.Edge.Right);
-        // Wide enough for every bar's value label beside the legend: about 22 px per bar.
-        int pixels = width ?? Math.Max(680, 240 + groups.Count * (series.Count * 22 + 24));
+        // Wide enough for every bar's value label ("0.99", about 26 px) beside the legend: 36 px per bar.
+        int pixels = width ?? Math.Max(680, 250 + groups.Count * (series.Count * 36 + 30));
         return new PngImage(plot.GetImageBytes(pixels, height, ScottPlot.ImageFormat.Png), title);
     }
 

@@ -127,7 +127,7 @@ public static class RoutingCharts
     {
         var share = routing.Validate().LevelShare();
         // Under per-level routing every bar is 1 by construction; say so instead of leaving the reader to wonder.
-        var shown = routing.RoutedPerLevel ? title + "<br><sub>routed per level: each level's weights sum to 1 per image; the heat map shows the split</sub>" : title;
+        var shown = routing.RoutedPerLevel ? title + "<br><sub>routed per level: each level's weights sum to 1</sub>" : title;
         return PlotlyChart.Column<double, string, string>(share.Values, Keys: new Plotly.NET.CSharp.Optional<IEnumerable<string>>(share.Keys, true),
                 Name: new Plotly.NET.CSharp.Optional<string>("mean weight", true))
             .Titled(shown).AxisTitles("level", "mean routing weight per image").Sized(Math.Max(480, 8 * title.Length + 60), 400)

@@ -73,6 +73,7 @@ public static class HeatmapOverlay
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
         using var font = new SKFont(SKTypeface.Default, 12);
+        using var smallFont = new SKFont(SKTypeface.Default, 10);
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         for (int i = 0; i < panels.Count; i++)
         {
@@ -82,7 +83,9 @@ public static class HeatmapOverlay
             using var image = SKImage.FromBitmap(bitmap);
             canvas.DrawImage(image, SKRect.Create(left, top + caption, side, side), new SKSamplingOptions(SKFilterMode.Linear));
             var score = panels[i].Score is { } s ? $"  {s:0.###}" : "";
-            canvas.DrawText(Fit(panels[i].Title, score, font, side), left, top + caption - 5, SKTextAlign.Left, font, text);
+            // A title too long for the panel first drops to the smaller font, and only then loses characters.
+            var captionFont = font.MeasureText(panels[i].Title + score) <= side ? font : smallFont;
+            canvas.DrawText(Fit(panels[i].Title, score, captionFont, side), left, top + caption - 5, SKTextAlign.Left, captionFont, text);
         }
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
