@@ -249,29 +249,10 @@ public sealed class PatchCoreDetector : IAnomalyDetector
                 }
                 var train = category.Train.ToList();
                 if (train.Count == 0) throw new AnomalyMoEException($"Category '{category.Key}' has no training images for its memory bank.");
-                var loader = new ImageBatchLoader(train, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: false));
-                var rows = new List<Tensor>();
-                try
-                {
-                    foreach (var batch in loader.Batches())
-                    {
-                        using (batch)
-                        using (var scope = NewDisposeScope())
-                        {
-                            using var tokens = encoder.Encode(batch.Images.to(device), preset.Model.TapLayers);
-                            var map = FeatureMap(tokens, encoder.Info.PrefixTokens);
-                            rows.Add(map.permute(0, 2, 3, 1).reshape(-1, map.shape[1]).cpu().DetachFromDisposeScope());
-                        }
-                    }
-                    using var features = cat(rows, 0);
-                    var bank = PatchCoreMemoryBank.Build(features, preset.PatchCore, progress);
-                    TorchFile.SaveTensors(new Dictionary<string, Tensor> { ["bank"] = bank.Bank }, path);
-                    banks[category.Key] = bank;
-                }
-                finally
-                {
-                    foreach (var r in rows) r.Dispose();
-                }
+                using var features = EncodedImages.Collect(train, preset, encoder, device, tokens => PatchRows(FeatureMap(tokens, encoder.Info.PrefixTokens)));
+                var bank = PatchCoreMemoryBank.Build(features, preset.PatchCore, progress);
+                TorchFile.SaveTensors(new Dictionary<string, Tensor> { ["bank"] = bank.Bank }, path);
+                banks[category.Key] = bank;
             }
         }
         catch
@@ -284,6 +265,9 @@ public sealed class PatchCoreDetector : IAnomalyDetector
 
     /// <summary>Number of bank features per category.</summary>
     public IReadOnlyDictionary<string, long> BankSizes => banks.ToDictionary(kv => kv.Key, kv => kv.Value.Bank.shape[0]);
+
+    /// <summary>A channel-first map <c>[B,D,h,w]</c> as one row per patch, <c>[B·h·w, D]</c>.</summary>
+    static Tensor PatchRows(Tensor map) => map.permute(0, 2, 3, 1).reshape(-1, map.shape[1]);
 
     static Tensor FeatureMap(EncoderOutput tokens, int prefixTokens) =>
         ComponentFeatures.MeanTokenMap(tokens.Layers, prefixTokens, tokens.GridH, tokens.GridW);
@@ -322,7 +306,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
                     var images = batch.Images.to(device);
                     using var tokens = encoder.Encode(images, Preset.Model.TapLayers);
                     var map = FeatureMap(tokens, encoder.Info.PrefixTokens);
-                    var queries = map.permute(0, 2, 3, 1).reshape(-1, map.shape[1]).cpu();
+                    var queries = PatchRows(map).cpu();
                     var distances = bank.Score(queries).reshape(map.shape[0], 1, map.shape[2], map.shape[3]);
                     maps.Add(LevelMaps.ToImage(distances, images.shape[2], images.shape[3]).DetachFromDisposeScope());
                 }

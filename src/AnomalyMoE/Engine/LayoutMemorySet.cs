@@ -52,35 +52,13 @@ public sealed class LayoutMemorySet : IDisposable
                 var train = category.Train.ToList();
                 if (train.Count < 2)
                     throw new AnomalyMoEException($"Category '{category.Key}' has {train.Count} training image(s); the layout memory of --global-map layout-memory needs at least two.");
-                var loader = new ImageBatchLoader(train, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: false));
-                var parts = new List<Tensor>();
-                var keys = new List<long>();
-                try
-                {
-                    int done = 0;
-                    foreach (var batch in loader.Batches())
-                    {
-                        using (batch)
-                        using (var scope = NewDisposeScope())
-                        {
-                            using var tokens = encoder.Encode(batch.Images.to(device), preset.Model.TapLayers);
-                            parts.Add(Layouts(tokens, encoder.Info.PrefixTokens, grid).cpu().DetachFromDisposeScope());
-                            keys.AddRange(batch.Records.Select(r => LayoutMemory.ImageKey(r.Path)));
-                        }
-                        done += batch.Count;
-                        progress.Report($"layout memory {category.Key}", done, train.Count);
-                    }
-                    using var layouts = cat(parts, 0);
-                    var memory = LayoutMemory.Build(layouts, keys, grid);
-                    var saved = memory.ToTensors();
-                    try { TorchFile.SaveTensors(saved, path); }
-                    finally { foreach (var t in saved.Values) t.Dispose(); }
-                    memories[category.Key] = memory;
-                }
-                finally
-                {
-                    foreach (var t in parts) t.Dispose();
-                }
+                using var layouts = EncodedImages.Collect(train, preset, encoder, device, tokens => Layouts(tokens, encoder.Info.PrefixTokens, grid),
+                    progress, $"layout memory {category.Key}");
+                var memory = LayoutMemory.Build(layouts, train.Select(r => LayoutMemory.ImageKey(r.Path)).ToList(), grid);
+                var saved = memory.ToTensors();
+                try { TorchFile.SaveTensors(saved, path); }
+                finally { foreach (var t in saved.Values) t.Dispose(); }
+                memories[category.Key] = memory;
             }
         }
         catch

@@ -67,6 +67,37 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
         Assert.NotEqual(predictions.ExpertLevelScores[ExpertLevels.Patch], predictions.ExpertLevelScores[ExpertLevels.Component]);
     }
 
+    // --global-map layout-memory scores the global level by the category's layout memory, built into the run's layouts/
+    // folder at the first evaluation and read back at the next; an image alone scores as inside the set.
+    [Fact]
+    public void A_layout_memory_run_builds_its_memory_once_and_scores_the_same_from_the_cached_one()
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = new TrainingRunConfig
+        {
+            Preset = "micro", Data = fixture.OneCategory, Iterations = 2, Seed = 3, GlobalMap = global::AnomalyMoE.Experts.GlobalMapKind.LayoutMemory,
+        };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
+        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        var test = category.Test.ToList();
+
+        float[] built, alone;
+        using (var detector = Detectors.Open(run, [category], DeviceChoice.Cpu))
+        using (var predictions = detector.Predict(test))
+        using (var first = detector.Predict([test[^1]]))
+        {
+            built = predictions.ExpertLevelScores[ExpertLevels.Global];
+            alone = first.ExpertLevelScores[ExpertLevels.Global];
+        }
+        Assert.Single(Directory.GetFiles(LayoutMemorySet.CacheDirectory(run), "*.pth"));
+        Assert.True(built.Distinct().Count() > 1, "every image got the same global score");
+        Assert.True(Math.Abs(built[^1] - alone[0]) <= 1e-5f * Math.Max(1, Math.Abs(alone[0])), $"alone {alone[0]}, in the set {built[^1]}");
+
+        using var reopened = Detectors.Open(run, [category], DeviceChoice.Cpu);
+        using var again = reopened.Predict(test);
+        Assert.Equal(built, again.ExpertLevelScores[ExpertLevels.Global], (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1, Math.Abs(a)));
+    }
+
     // Calibrated scoring (the cpu presets) standardises each level by statistics of the category's normal training images
     // stored in the run, so an image predicted alone gets the score it gets inside the whole test set, and a decision.
     [Fact]
