@@ -41,7 +41,8 @@ public sealed class LayoutMemorySet : IDisposable
         {
             foreach (var category in categories)
             {
-                var path = Path.Combine(cacheDirectory, $"{category.Key.Replace('/', '_')}__{encoder.Info.Name}__g{grid}.pth");
+                // v2: the file holds each normal's sequence (ImageSequences) beside its layout.
+                var path = Path.Combine(cacheDirectory, $"{category.Key.Replace('/', '_')}__{encoder.Info.Name}__g{grid}.v2.pth");
                 if (File.Exists(path))
                 {
                     var loaded = TorchFile.LoadTensors(path);
@@ -54,7 +55,8 @@ public sealed class LayoutMemorySet : IDisposable
                     throw new AnomalyMoEException($"Category '{category.Key}' has {train.Count} training image(s); the layout memory of --global-map layout-memory needs at least two.");
                 using var layouts = EncodedImages.Collect(train, preset, encoder, device, tokens => Layouts(tokens, encoder.Info.PrefixTokens, grid),
                     progress, $"layout memory {category.Key}");
-                var memory = LayoutMemory.Build(layouts, train.Select(r => LayoutMemory.ImageKey(r.Path)).ToList(), grid);
+                var memory = LayoutMemory.Build(layouts, train.Select(r => LayoutMemory.ImageKey(r.Path)).ToList(), grid,
+                    ImageSequences.Of(train.Select(r => r.Path).ToList()));
                 var saved = memory.ToTensors();
                 try { TorchFile.SaveTensors(saved, path); }
                 finally { foreach (var t in saved.Values) t.Dispose(); }

@@ -12,6 +12,8 @@ namespace AnomalyMoE.Experts;
 /// the cells it touches; each cell's distance to that normal is the map. Distances are taken after standardising every cell
 /// channel by the normals' spread (with a floor, since a category may have a dozen normals), so a channel that never varies
 /// in the normals does not dominate. A memory is nonparametric: nothing of it is trained, and it needs at least two normals.
+/// A normal it holds is compared only with the normals outside its own sequence (<see cref="AnomalyMoE.Data.ImageSequences"/>:
+/// itself, or its whole video clip), so the memory's own normals score as unseen normals do.
 /// </summary>
 public sealed class LayoutMemory : IDisposable
 {
@@ -21,12 +23,14 @@ public sealed class LayoutMemory : IDisposable
     readonly Tensor bank;      // [N, cells, D], standardised
     readonly Tensor mean;      // [cells, D]
     readonly Tensor scale;     // [cells, D]
-    readonly long[] imageKeys; // ImageKey of each normal, to leave an image out of its own comparison
+    readonly long[] imageKeys; // ImageKey of each normal, to find a held image
+    readonly int[] sequences;  // sequence of each normal, left out of the comparison of a held image of that sequence
 
-    LayoutMemory(Tensor layouts, long[] imageKeys, int grid)
+    LayoutMemory(Tensor layouts, long[] imageKeys, int[] sequences, int grid)
     {
         Grid = grid;
         this.imageKeys = imageKeys;
+        this.sequences = sequences;
         using var scope = NewDisposeScope();
         mean = layouts.mean([0]).MoveToOuterDisposeScope();
         var spread = layouts.std(0, unbiased: false);
@@ -41,10 +45,11 @@ public sealed class LayoutMemory : IDisposable
     public int Count => imageKeys.Length;
 
     /// <summary>
-    /// A memory of normal layouts <c>[N, grid², D]</c> (<see cref="Layouts"/>) with each image's <see cref="ImageKey"/>;
-    /// the tensor is copied.
+    /// A memory of normal layouts <c>[N, grid², D]</c> (<see cref="Layouts"/>) with each image's <see cref="ImageKey"/> and,
+    /// optionally, its sequence (<see cref="AnomalyMoE.Data.ImageSequences.Of"/>; by default each image is its own); the
+    /// tensor is copied.
     /// </summary>
-    public static LayoutMemory Build(Tensor layouts, IReadOnlyList<long> imageKeys, int grid)
+    public static LayoutMemory Build(Tensor layouts, IReadOnlyList<long> imageKeys, int grid, IReadOnlyList<int>? sequences = null)
     {
         if (layouts.dim() != 3 || layouts.shape[1] != (long)grid * grid)
             throw new AnomalyMoEException($"A layout memory of grid {grid} needs layouts [N, {grid * grid}, D]; got [{string.Join(", ", layouts.shape)}].");
@@ -52,8 +57,13 @@ public sealed class LayoutMemory : IDisposable
             throw new AnomalyMoEException($"A layout memory got {layouts.shape[0]} layouts but {imageKeys.Count} image keys.");
         if (layouts.shape[0] < 2)
             throw new AnomalyMoEException($"A layout memory needs at least two normal images to compare with; got {layouts.shape[0]}.");
+        var sequenceOf = sequences?.ToArray() ?? Enumerable.Range(0, imageKeys.Count).ToArray();
+        if (sequenceOf.Length != imageKeys.Count)
+            throw new AnomalyMoEException($"A layout memory got {imageKeys.Count} image keys but {sequenceOf.Length} sequence indices.");
+        if (sequenceOf.Distinct().Count() < 2)
+            throw new AnomalyMoEException("A layout memory needs normals of at least two sequences, so that each can be compared with another.");
         using var copy = layouts.detach().to(ScalarType.Float32).cpu();
-        return new LayoutMemory(copy, imageKeys.ToArray(), grid);
+        return new LayoutMemory(copy, imageKeys.ToArray(), sequenceOf, grid);
     }
 
     /// <summary>
@@ -69,8 +79,8 @@ public sealed class LayoutMemory : IDisposable
 
     /// <summary>
     /// Per cell, the distance of each image's layout to its nearest normal's, <c>[B, 1, grid, grid]</c>. The nearest
-    /// normal minimises the summed squared distance over all cells; an image the memory holds is left out of its own
-    /// comparison, so the memory's own normals score as unseen normals do (what calibration needs).
+    /// normal minimises the summed squared distance over all cells; an image the memory holds is compared only with the
+    /// normals outside its sequence, so the memory's own normals score as unseen normals do (what calibration needs).
     /// </summary>
     /// <param name="layouts"><c>[B, grid², D]</c> from <see cref="Layouts"/>.</param>
     /// <param name="imageKeys">Each image's <see cref="ImageKey"/>.</param>
@@ -85,11 +95,15 @@ public sealed class LayoutMemory : IDisposable
         var query = (layouts.to(ScalarType.Float32).cpu() - mean) / scale;                       // [B, cells, D]
         var cellDistances = (query.unsqueeze(1) - bank.unsqueeze(0)).pow(2).sum([3]);           // [B, N, cells]
         var total = cellDistances.sum([2]);                                                      // [B, N]
-        var isSelf = new bool[imageKeys.Count * this.imageKeys.Length];
+        var isOwnSequence = new bool[imageKeys.Count * this.imageKeys.Length];
         for (int b = 0; b < imageKeys.Count; b++)
+        {
+            int held = Array.IndexOf(this.imageKeys, imageKeys[b]);
+            if (held < 0) continue;
             for (int n = 0; n < this.imageKeys.Length; n++)
-                isSelf[b * this.imageKeys.Length + n] = this.imageKeys[n] == imageKeys[b];
-        var self = tensor(isSelf).view(total.shape);
+                isOwnSequence[b * this.imageKeys.Length + n] = sequences[n] == sequences[held];
+        }
+        var self = tensor(isOwnSequence).view(total.shape);
         var nearest = total.masked_fill(self, double.PositiveInfinity).argmin(1);               // [B]
         var cells = cellDistances.gather(1, nearest.view(-1, 1, 1).expand(-1, 1, cellDistances.shape[2])).squeeze(1);
         return cells.clamp_min(0).sqrt().view(-1, 1, Grid, Grid).to(device).MoveToOuterDisposeScope();
@@ -112,15 +126,21 @@ public sealed class LayoutMemory : IDisposable
     {
         using var scope = NewDisposeScope();
         var layouts = (bank * scale + mean).MoveToOuterDisposeScope();
-        return new Dictionary<string, Tensor> { ["layouts"] = layouts, ["image_keys"] = tensor(imageKeys).MoveToOuterDisposeScope() };
+        return new Dictionary<string, Tensor>
+        {
+            ["layouts"] = layouts,
+            ["image_keys"] = tensor(imageKeys).MoveToOuterDisposeScope(),
+            ["sequences"] = tensor(sequences.Select(s => (long)s).ToArray()).MoveToOuterDisposeScope(),
+        };
     }
 
     /// <summary>A memory from saved <see cref="ToTensors"/>; <paramref name="source"/> names the file in errors.</summary>
     public static LayoutMemory FromTensors(IReadOnlyDictionary<string, Tensor> tensors, int grid, string source)
     {
-        if (!tensors.TryGetValue("layouts", out var layouts) || !tensors.TryGetValue("image_keys", out var keys))
-            throw new AnomalyMoEException($"'{source}' is not a layout memory (it lacks 'layouts' or 'image_keys'); delete it to fit it again.");
-        return Build(layouts, keys.data<long>().ToArray(), grid);
+        if (!tensors.TryGetValue("layouts", out var layouts) || !tensors.TryGetValue("image_keys", out var keys)
+            || !tensors.TryGetValue("sequences", out var sequences))
+            throw new AnomalyMoEException($"'{source}' is not a layout memory (it lacks 'layouts', 'image_keys' or 'sequences'); delete it to fit it again.");
+        return Build(layouts, keys.data<long>().ToArray(), grid, sequences.data<long>().Select(s => (int)s).ToArray());
     }
 
     public void Dispose()

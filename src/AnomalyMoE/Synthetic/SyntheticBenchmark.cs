@@ -61,7 +61,7 @@ public static class SyntheticBenchmark
             {
                 var digits = Math.Max(3, Math.Max(options.TrainPerCategory, options.TestPerCategory).ToString(CultureInfo.InvariantCulture).Length);
                 for (var i = 0; i < options.TrainPerCategory; i++)
-                    specs.Add(new SampleSpec(category, "train", i, null, i.ToString("D" + digits, CultureInfo.InvariantCulture)));
+                    specs.Add(new SampleSpec(category, "train", i, null, TrainStem(category, i, digits)));
                 var plan = TestPlan.For(category, options.TestPerCategory, options.NormalTestFraction);
                 var perFolder = new Dictionary<string, int>();
                 for (var i = 0; i < plan.Count; i++)
@@ -74,6 +74,18 @@ public static class SyntheticBenchmark
             }
         }
         return specs;
+    }
+
+    /// <summary>
+    /// A training image's file stem: its index, or for a family of clips <c>&lt;clip&gt;_&lt;frame&gt;</c>, as UCSD Ped2's
+    /// frames are named once prepared, so a reader can tell which frames are one clip (<see cref="Data.ImageSequences"/>).
+    /// Both sort in index order.
+    /// </summary>
+    static string TrainStem(SyntheticCategory category, int index, int digits)
+    {
+        if (category.ClipLength <= 1) return index.ToString("D" + digits, CultureInfo.InvariantCulture);
+        int frameDigits = (category.ClipLength - 1).ToString(CultureInfo.InvariantCulture).Length;
+        return string.Create(CultureInfo.InvariantCulture, $"{(index / category.ClipLength).ToString("D" + digits, CultureInfo.InvariantCulture)}_{(index % category.ClipLength).ToString("D" + frameDigits, CultureInfo.InvariantCulture)}");
     }
 
     /// <summary>Generates the benchmark under <paramref name="outputDirectory"/>.</summary>

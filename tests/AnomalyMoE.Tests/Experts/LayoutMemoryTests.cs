@@ -41,6 +41,24 @@ public class LayoutMemoryTests
     }
 
     [Fact]
+    public void A_held_frame_is_compared_only_with_the_frames_of_other_clips()
+    {
+        var (normals, keys) = Normals(4);
+        using var _ = normals;
+        // Normals 0 and 1 are near twins, as consecutive frames are; a memory told they are one clip does not match them.
+        using var twin = normals.index_put_(normals[0] + 0.001, TensorIndex.Single(1));
+        using var byImage = LayoutMemory.Build(normals, keys, Grid);
+        using var byClip = LayoutMemory.Build(normals, keys, Grid, [0, 0, 1, 1, 2, 2]);
+        using var first = normals[0..1];
+        using var unseen = byClip.Map(first, [7]);
+        using var twinDistance = byImage.Map(first, [keys[0]]);
+        using var otherClipDistance = byClip.Map(first, [keys[0]]);
+        Assert.True(twinDistance.max().item<float>() < 0.05f);
+        Assert.True(otherClipDistance.max().item<float>() > 10 * twinDistance.max().item<float>());
+        Assert.Equal(0f, unseen.max().item<float>(), 5);   // an image the memory does not hold is compared with every normal
+    }
+
+    [Fact]
     public void A_part_moved_into_another_cell_lights_that_cell()
     {
         var (normals, keys) = Normals(2);

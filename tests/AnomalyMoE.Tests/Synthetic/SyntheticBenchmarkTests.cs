@@ -1,3 +1,4 @@
+using AnomalyMoE.Data;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Synthetic;
 using AnomalyMoE.Tests.Support;
@@ -217,6 +218,19 @@ public class SyntheticBenchmarkDeterminismTests
         using var otherClip = walkway.Render(0, "train", walkway.ClipLength, null, 64);
         // Frames of one clip differ only where people moved; a new clip rearranges the whole scene.
         Assert.True(MeanAbsoluteDifference(first, second) < MeanAbsoluteDifference(first, otherClip));
+    }
+
+    [Fact]
+    public void Video_training_frames_are_named_clip_underscore_frame_so_a_reader_can_tell_the_clips_apart()
+    {
+        var walkway = SyntheticFamilies.Categories(SyntheticFamilies.Video)[0];
+        var options = new SynthOptions([SyntheticFamilies.Video], Seed: 0, Size: 64, TrainPerCategory: 2 * walkway.ClipLength, TestPerCategory: 4);
+        var train = SyntheticBenchmark.Plan(options).Where(s => s.Category.Name == walkway.Name && s.Split == "train").ToList();
+        Assert.Equal("000_0", train[0].Stem);
+        Assert.Equal("001_0", train[walkway.ClipLength].Stem);
+        Assert.Equal(train.Select(s => s.Stem).Order(StringComparer.Ordinal), train.Select(s => s.Stem));
+        var sequences = ImageSequences.Of(train.Select(s => s.ImagePath("/data")).ToList());
+        Assert.Equal(Enumerable.Range(0, train.Count).Select(i => i / walkway.ClipLength), sequences);
     }
 
     static double MeanAbsoluteDifference(SyntheticSample a, SyntheticSample b)
