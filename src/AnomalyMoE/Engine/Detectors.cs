@@ -72,7 +72,8 @@ public static class Detectors
                 ModelStates.RestoreLast(run, model);
                 model.to(device);
                 model.eval();
-                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, SettingsOf(config, preset), layouts);
+                var settings = SettingsOf(config, preset) with { Notes = layouts?.Notes ?? [] };
+                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, settings, layouts);
             }
         }
         catch
@@ -105,8 +106,8 @@ public static class Detectors
 /// AnomalyMoE inference: per-level maps of every image, then fusion — over the whole set (reference test.py) or calibrated
 /// per category (<see cref="SetScoring"/>).
 /// </summary>
-/// <remarks>With <see cref="GlobalMapKind.LayoutMemory"/> the global level's map comes from <paramref name="layouts"/>, unweighted by
-/// the router, since no expert drew it.</remarks>
+/// <remarks>With <see cref="GlobalMapKind.LayoutMemory"/> the global level's map of each category <paramref name="layouts"/> covers
+/// comes from its memory, unweighted by the router, since no expert drew it.</remarks>
 public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel model, IFeatureEncoder encoder, ComponentMaskSet masks, Device device,
     RunCalibration? calibration = null, DetectorSettings? settings = null, LayoutMemorySet? layouts = null) : IAnomalyDetector
 {
@@ -142,6 +143,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
         var component = new List<Tensor>();
         var weights = new List<Tensor>();
         var selected = new List<float[]>();
+        var memoryScored = new List<bool>();   // per image, whether a layout memory drew its global map
         int done = 0;
         try
         {
@@ -161,9 +163,11 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens, TestTime = true });
                     using var levels = model.LevelMaps(output, images.shape[2], images.shape[3]);
                     if (levels.Patch is { } p) patch.Add(p.cpu().DetachFromDisposeScope());
-                    if (layouts is not null && levels.Global is not null)
-                        global.Add(LevelMaps.ToImage(layouts.Map(batch.Records, tokens), images.shape[2], images.shape[3]).cpu().DetachFromDisposeScope());
-                    else if (levels.Global is { } g) global.Add(g.cpu().DetachFromDisposeScope());
+                    if (levels.Global is { } g)
+                    {
+                        global.Add((layouts is null ? g : layouts.Map(batch.Records, tokens, g)).cpu().DetachFromDisposeScope());
+                        memoryScored.AddRange(batch.Records.Select(r => layouts?.Covers(r) ?? false));
+                    }
                     if (levels.Component is { } c) component.Add(c.cpu().DetachFromDisposeScope());
                     weights.Add(output.Routing.Weights.cpu().DetachFromDisposeScope());
                     using var mask = output.Routing.Mask.cpu().to_type(ScalarType.Float32);
@@ -178,9 +182,14 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
             foreach (var (parts, level) in new[] { patch, global, component }.Zip(o.Layout.Levels))
             {
                 if (parts.Count == 0 || level.Count == 0) continue;
-                var groupWeight = layouts is not null && level.Name == ExpertLevels.Global
-                    ? ones(allWeights.shape[0], dtype: allWeights.dtype)
-                    : allWeights[.., level.Slice].amax([1]).contiguous();
+                var groupWeight = allWeights[.., level.Slice].amax([1]).contiguous();
+                if (level.Name == ExpertLevels.Global && memoryScored.Contains(true))
+                {
+                    // No expert drew a memory's map, so no routing weight applies to it.
+                    using var byMemory = tensor(memoryScored.ToArray());
+                    using var routed = groupWeight;
+                    groupWeight = where(byMemory, ones_like(routed), routed);
+                }
                 levelsOut.Add(new LevelMap(level.Name, cat(parts, 0), groupWeight));
             }
             return new LevelPredictions(levelsOut, selected.ToArray());

@@ -1,6 +1,7 @@
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
 using AnomalyMoE.Experts;
+using AnomalyMoE.Maps;
 using AnomalyMoE.Parity;
 using AnomalyMoE.Runtime;
 using AnomalyMoE.Training;
@@ -12,35 +13,60 @@ namespace AnomalyMoE.Engine;
 /// <summary>
 /// The <see cref="LayoutMemory"/> of each category of a run (<see cref="GlobalMapKind.LayoutMemory"/>), built from the
 /// category's training normals and cached in the run's <c>layouts/</c> folder, and the global level's map of a batch.
+/// <para>
+/// A nearest-normal memory is only as good as its normals' coverage, and its leave-one-out calibration only sees that
+/// coverage when the normals are independent. A category whose training images come in fewer than
+/// <see cref="GlobalExpertOptions.LayoutMinimumSequences"/> sequences (<see cref="ImageSequences"/>: two video clips of eight frames, say) gets no
+/// memory: its global level keeps the trained experts' map, and <see cref="Notes"/> says so. Measured on the quickstart's
+/// synthetic video, whose two training clips leave the test clips' layouts 2.3× farther from the nearest training frame
+/// than the clips are from each other (docs/engine.md, Global map).
+/// </para>
 /// </summary>
 public sealed class LayoutMemorySet : IDisposable
 {
     readonly Dictionary<string, LayoutMemory> memories;
 
-    LayoutMemorySet(Dictionary<string, LayoutMemory> memories, int grid, int prefixTokens)
+    LayoutMemorySet(Dictionary<string, LayoutMemory> memories, int grid, int prefixTokens, IReadOnlyList<string> notes)
     {
         this.memories = memories;
         Grid = grid;
         PrefixTokens = prefixTokens;
+        Notes = notes;
     }
 
     public int Grid { get; }
     public int PrefixTokens { get; }
 
+    /// <summary>One line per category that keeps the trained global map, naming it and why.</summary>
+    public IReadOnlyList<string> Notes { get; }
+
     /// <summary>The folder of a run's cached memories.</summary>
     public static string CacheDirectory(RunDirectory run) => Path.Combine(run.Root, "layouts");
+
+    /// <summary>Whether the global level of <paramref name="record"/>'s category is scored by a memory.</summary>
+    public bool Covers(ImageRecord record) => memories.ContainsKey(CategoryKey(record));
 
     /// <summary>Loads each category's memory from <paramref name="cacheDirectory"/> or builds it from the category's training images.</summary>
     public static LayoutMemorySet FitOrLoad(string cacheDirectory, IEnumerable<CategoryInfo> categories, IFeatureEncoder encoder, TrainingPreset preset,
         Device device, IProgress<ProgressUpdate>? progress = null)
     {
-        int grid = preset.Model.Global.LayoutGrid;
+        int grid = preset.Model.Global.LayoutGrid, minimum = preset.Model.Global.LayoutMinimumSequences;
         Directory.CreateDirectory(cacheDirectory);
         var memories = new Dictionary<string, LayoutMemory>(StringComparer.Ordinal);
+        var notes = new List<string>();
         try
         {
             foreach (var category in categories)
             {
+                var train = category.Train.ToList();
+                var sequences = ImageSequences.Of(train.Select(r => r.Path).ToList());
+                int independent = sequences.Distinct().Count();
+                if (independent < minimum)
+                {
+                    notes.Add($"{category.Key} keeps the trained global map: its {train.Count} training images form {independent} independent " +
+                        $"sequence(s), fewer than the {minimum} a layout memory needs.");
+                    continue;
+                }
                 // v2: the file holds each normal's sequence (ImageSequences) beside its layout.
                 var path = Path.Combine(cacheDirectory, $"{category.Key.Replace('/', '_')}__{encoder.Info.Name}__g{grid}.v2.pth");
                 if (File.Exists(path))
@@ -50,13 +76,9 @@ public sealed class LayoutMemorySet : IDisposable
                     finally { foreach (var t in loaded.Values) t.Dispose(); }
                     continue;
                 }
-                var train = category.Train.ToList();
-                if (train.Count < 2)
-                    throw new AnomalyMoEException($"Category '{category.Key}' has {train.Count} training image(s); the layout memory of --global-map layout-memory needs at least two.");
                 using var layouts = EncodedImages.Collect(train, preset, encoder, device, tokens => Layouts(tokens, encoder.Info.PrefixTokens, grid),
                     progress, $"layout memory {category.Key}");
-                var memory = LayoutMemory.Build(layouts, train.Select(r => LayoutMemory.ImageKey(r.Path)).ToList(), grid,
-                    ImageSequences.Of(train.Select(r => r.Path).ToList()));
+                var memory = LayoutMemory.Build(layouts, train.Select(r => LayoutMemory.ImageKey(r.Path)).ToList(), grid, sequences);
                 var saved = memory.ToTensors();
                 try { TorchFile.SaveTensors(saved, path); }
                 finally { foreach (var t in saved.Values) t.Dispose(); }
@@ -68,26 +90,33 @@ public sealed class LayoutMemorySet : IDisposable
             foreach (var m in memories.Values) m.Dispose();
             throw;
         }
-        return new LayoutMemorySet(memories, grid, encoder.Info.PrefixTokens);
+        return new LayoutMemorySet(memories, grid, encoder.Info.PrefixTokens, notes);
     }
 
-    /// <summary>The global level's map of a batch at the token grid, <c>[B, 1, gridH, gridW]</c>, each image against its category's memory.</summary>
-    public Tensor Map(IReadOnlyList<ImageRecord> records, EncoderOutput tokens)
+    /// <summary>
+    /// The global level's map of a batch at image resolution, <c>[B, 1, H, W]</c>: each image of a covered category
+    /// (<see cref="Covers"/>) against its category's memory, any other image keeping <paramref name="trainedMap"/>'s row.
+    /// </summary>
+    public Tensor Map(IReadOnlyList<ImageRecord> records, EncoderOutput tokens, Tensor trainedMap)
     {
         using var scope = NewDisposeScope();
         var layouts = Layouts(tokens, PrefixTokens, Grid);
-        var maps = new List<Tensor>(records.Count);
+        var rows = new List<Tensor>(records.Count);
         for (int b = 0; b < records.Count; b++)
         {
-            var key = $"{records[b].Dataset}/{records[b].Category}";
-            if (!memories.TryGetValue(key, out var memory))
-                throw new AnomalyMoEException($"No layout memory was built for category '{key}'.");
-            maps.Add(memory.Map(layouts[b..(b + 1)], [LayoutMemory.ImageKey(records[b].Path)]));
+            if (!memories.TryGetValue(CategoryKey(records[b]), out var memory))
+            {
+                rows.Add(trainedMap[b..(b + 1)]);
+                continue;
+            }
+            var cells = memory.Map(layouts[b..(b + 1)], [LayoutMemory.ImageKey(records[b].Path)]);
+            var atGrid = functional.interpolate(cells, [tokens.GridH, tokens.GridW], mode: InterpolationMode.Bilinear, align_corners: false);
+            rows.Add(LevelMaps.ToImage(atGrid, trainedMap.shape[2], trainedMap.shape[3]).to(trainedMap.dtype));
         }
-        var cells = cat(maps, 0);
-        return functional.interpolate(cells, [tokens.GridH, tokens.GridW], mode: InterpolationMode.Bilinear, align_corners: false)
-            .MoveToOuterDisposeScope();
+        return cat(rows, 0).MoveToOuterDisposeScope();
     }
+
+    static string CategoryKey(ImageRecord record) => $"{record.Dataset}/{record.Category}";
 
     /// <summary>The layouts of the mean token map of the taps (the map PatchCore's bank and the component level read).</summary>
     static Tensor Layouts(EncoderOutput tokens, int prefixTokens, int grid)

@@ -14,6 +14,9 @@ public sealed record DetectorSettings(string Preset, ImageTransformOptions Trans
 {
     /// <summary>The switches that define the run, keyed as config.json keys them and resolved against its preset: what was evaluated (metrics.json's <c>switches</c>).</summary>
     public IReadOnlyDictionary<string, string> Switches { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What a switch could not do for some category and what was done instead, one line each (report.md, metrics.json's <c>notes</c>).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
 
 /// <summary>

@@ -30,6 +30,9 @@ public sealed record EvaluationReport(string Method, string Preset, IReadOnlyLis
     /// <summary>The evaluated run's switches (<see cref="DetectorSettings.Switches"/>), so a report says what it measured.</summary>
     public IReadOnlyDictionary<string, string> Switches { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The detector's <see cref="DetectorSettings.Notes"/>.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>Per dataset-specific key, the mean over the categories that have it; keys no category has are absent.</summary>
     public IReadOnlyDictionary<string, double> DatasetMetricMeans => DatasetSpecificMetrics.Means(Categories.Select(c => c.DatasetMetrics));
 
@@ -121,7 +124,7 @@ public static class DetectorEvaluation
             return values.Count == 0 ? (double?)null : values.Average();
         });
         var report = new EvaluationReport(detector.Method, detector.Settings.Preset, detector.ExpertNames, results, summary.Mean, levelMeans,
-            routingSum.Select(s => s / Math.Max(1, routedImages)).ToArray(), overlays) { Switches = detector.Settings.Switches };
+            routingSum.Select(s => s / Math.Max(1, routedImages)).ToArray(), overlays) { Switches = detector.Settings.Switches, Notes = detector.Settings.Notes };
         if (reportDirectory is not null) EvaluationReportWriter.Write(report, reportDirectory);
         return report;
     }

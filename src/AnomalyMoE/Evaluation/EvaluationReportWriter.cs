@@ -78,6 +78,7 @@ public static class EvaluationReportWriter
             ["preset"] = report.Preset,
             ["experts"] = report.ExpertNames,
             ["switches"] = report.Switches,
+            ["notes"] = report.Notes,
             ["categories"] = categories,
             ["mean"] = MeanObject(report),
             ["levels"] = report.LevelMeans.ToDictionary(kv => kv.Key, kv => (object?)new Dictionary<string, object?> { ["image_auroc"] = kv.Value }),
@@ -188,6 +189,7 @@ public static class EvaluationReportWriter
         sb.Append($"# Evaluation: {report.Method} ({report.Preset})\n\n");
         if (report.Switches.Count > 0)
             sb.Append("Switches: ").AppendJoin(", ", report.Switches.Select(kv => $"{kv.Key} {kv.Value}")).Append(".\n\n");
+        foreach (var note in report.Notes) sb.Append("Note: ").Append(note).Append("\n\n");
         sb.Append(MetricsTable(report)).Append('\n');
         if (DatasetMetricsTable(report) is { Length: > 0 } datasetTable)
             sb.Append("## Dataset-specific metrics\n\n").Append(datasetTable).Append('\n');

@@ -22,6 +22,9 @@ namespace AnomalyMoE.Experts;
 /// <param name="Map">What the level's anomaly map measures: the student's disagreement with the autoencoder (reference) or the
 /// autoencoder's error on the coarse layout of the encoder's map (<see cref="GlobalMapKind.LayoutError"/>, a cpu-preset departure).</param>
 /// <param name="LayoutGrid">Side of the pooled grid <see cref="GlobalMapKind.LayoutError"/> and <see cref="GlobalMapKind.LayoutMemory"/> compare on.</param>
+/// <param name="LayoutMinimumSequences">The fewest independent sequences of training normals (images, or video clips:
+/// <see cref="Data.ImageSequences"/>) a category needs for a <see cref="GlobalMapKind.LayoutMemory"/>; a category with fewer
+/// keeps the trained global map (<see cref="Engine.LayoutMemorySet"/>).</param>
 public sealed record GlobalExpertOptions(
     int EmbedDim,
     int[] AutoencoderWidths,
@@ -30,7 +33,8 @@ public sealed record GlobalExpertOptions(
     double Dropout = 0.2,
     TokenGlobalExpertOptions? TokenMap = null,
     GlobalMapKind Map = GlobalMapKind.StudentDiscrepancy,
-    int LayoutGrid = 4)
+    int LayoutGrid = 4,
+    int LayoutMinimumSequences = 8)
 {
     /// <summary>What the global experts read: the image (reference) or the encoder's token map.</summary>
     public GlobalExpertInput Input => TokenMap switch
@@ -59,6 +63,8 @@ public sealed record GlobalExpertOptions(
         if (OutputSize is <= 0) throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "OutputSize must be positive when given.");
         if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
         if (LayoutGrid < 1) throw new ArgumentOutOfRangeException(nameof(LayoutGrid), LayoutGrid, "LayoutGrid must be positive.");
+        if (LayoutMinimumSequences < 2)
+            throw new ArgumentOutOfRangeException(nameof(LayoutMinimumSequences), LayoutMinimumSequences, "LayoutMinimumSequences must be at least 2.");
         TokenMap?.Validate();
         return this;
     }

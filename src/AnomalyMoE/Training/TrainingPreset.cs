@@ -132,10 +132,10 @@ public static class TrainingPresets
 
     /// <summary>
     /// The quickstart preset: offline ResNet18 token maps (D = 384, 2 taps, 14×14 grid at 224 px), 2/2/2 experts, one per level (per-level top-1),
-    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, token-map global experts, 1100 iterations of batch 8.
+    /// two-block patch decoders with a 384-wide bottleneck and MLP ratio 1, token-map global experts scored by a layout memory, 1100 iterations of batch 8.
     /// </summary>
     public static TrainingPreset CpuTiny { get; } = CpuPreset("cpu-tiny",
-        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, token global experts, 1100 iterations of batch 8.",
+        "Quickstart size: ResNet18 tokens at 224 px, 2/2/2 experts, per-level top-1, 2-block patch decoders, token global experts with a layout-memory map, 1100 iterations of batch 8.",
         experts: 2, topK: 1, decoderDepth: 2, iterations: 1100, batchSize: 8);
 
     /// <summary>cpu-tiny with more capacity: 3/3/3 experts, per-level top-1, 4-block decoders, 600 iterations of batch 4.</summary>
@@ -147,17 +147,25 @@ public static class TrainingPresets
     /// Smoke-test size: cpu-tiny's model at 64 px (4×4 token grid), batch 2, 100 iterations — seconds, not minutes; for tests
     /// and for checking a pipeline end to end, not for accuracy.
     /// </summary>
-    public static TrainingPreset Micro { get; } = CpuPreset("micro",
-        "Smoke tests: cpu-tiny's model with the reference's global input, dense experts and after-step estimators, on 64-px images, batch 2, 100 iterations.",
-        // Without the cpu departures, so the engine tests exercise the reference paths.
-        experts: 2, topK: 1, decoderDepth: 2, iterations: 100, batchSize: 2, cpuDepartures: false) with
+    public static TrainingPreset Micro { get; } = MicroPreset();
+
+    static TrainingPreset MicroPreset()
     {
-        Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
-        ComponentMasks = ComponentMaskOptions.Reference with { PatchesPerImage = 16 },
-        PatchCore = PatchCoreOptions.Default with { MaxBankSize = 256 },
-        CheckpointEvery = 50,
-        EvaluationBatchSize = 4,
-    };
+        var micro = CpuPreset("micro",
+            "Smoke tests: cpu-tiny's model with the reference's global input, dense experts and after-step estimators, on 64-px images, batch 2, 100 iterations.",
+            // Without the cpu departures, so the engine tests exercise the reference paths.
+            experts: 2, topK: 1, decoderDepth: 2, iterations: 100, batchSize: 2, cpuDepartures: false);
+        return micro with
+        {
+            Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
+            // Smoke-test categories hold a handful of training images; let them exercise a layout memory.
+            Model = micro.Model with { Global = micro.Model.Global with { LayoutMinimumSequences = 2 } },
+            ComponentMasks = ComponentMaskOptions.Reference with { PatchesPerImage = 16 },
+            PatchCore = PatchCoreOptions.Default with { MaxBankSize = 256 },
+            CheckpointEvery = 50,
+            EvaluationBatchSize = 4,
+        };
+    }
 
     /// <summary>Every preset by name.</summary>
     public static IReadOnlyDictionary<string, TrainingPreset> All { get; } = new Dictionary<string, TrainingPreset>(StringComparer.Ordinal)
@@ -189,7 +197,13 @@ public static class TrainingPresets
             Patch = new PatchExpertOptions(width, Heads: 6, DecoderDepth: decoderDepth, BottleneckHidden: width, MlpRatio: 1.0, DecoderGroups: decoderGroups),
             // A light autoencoder and student on the encoder's token map instead of the reference's image-space CNN: no worse alone
             // at these budgets and far cheaper per image, so batch 8 fits the budget (docs/engine.md, Departures of cpu-tiny).
-            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16]) { TokenMap = cpuDepartures ? new TokenGlobalExpertOptions() : null },
+            // The global level scored by a nearest-normal memory of the categories' coarse layouts: the trained map stays near
+            // chance on logical anomalies at these budgets, the memory does not (docs/engine.md, Global map).
+            Global = new GlobalExpertOptions(width, [8, 16, 32], [8, 16])
+            {
+                TokenMap = cpuDepartures ? new TokenGlobalExpertOptions() : null,
+                Map = cpuDepartures ? GlobalMapKind.LayoutMemory : GlobalMapKind.StudentDiscrepancy,
+            },
             // Experts no image of the batch selected are skipped; with per-level top-1 that can halve the expert work (docs/engine.md, Departures of cpu-tiny).
             Execution = cpuDepartures ? ExpertExecution.Sparse : ExpertExecution.Dense,
             // The CLUB estimators learn from the main forward's detached features instead of a second forward (docs/engine.md, Departures of cpu-tiny).
