@@ -187,10 +187,12 @@ public sealed class ImageBatchLoader
                 masks = Compact(masks, ok, maskSize);
             }
             var batchRecords = plan.RecordIndices.Where((_, i) => ok[i]).Select(i => records[i]).ToArray();
+            // The batch belongs to the consumer alone: a dispose scope some earlier work left open on this pool thread
+            // must not take (and free) its tensors.
             var batch = new ImageBatch(
-                torch.tensor(images, [kept, 3, crop, crop]),
-                jittered is null ? null : torch.tensor(jittered, [kept, 3, crop, crop]),
-                torch.tensor(masks, [kept, 1, crop, crop]),
+                torch.tensor(images, [kept, 3, crop, crop]).DetachFromDisposeScope(),
+                jittered is null ? null : torch.tensor(jittered, [kept, 3, crop, crop]).DetachFromDisposeScope(),
+                torch.tensor(masks, [kept, 1, crop, crop]).DetachFromDisposeScope(),
                 batchRecords,
                 plan.Epoch);
             try

@@ -188,7 +188,8 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     // No expert drew a memory's map, so no routing weight applies to it.
                     using var byMemory = tensor(memoryScored.ToArray());
                     using var routed = groupWeight;
-                    groupWeight = where(byMemory, ones_like(routed), routed);
+                    using var unweighted = ones_like(routed);
+                    groupWeight = where(byMemory, unweighted, routed);
                 }
                 levelsOut.Add(new LevelMap(level.Name, cat(parts, 0), groupWeight));
             }
