@@ -16,5 +16,8 @@ public sealed record CategoryInfo(string Dataset, string Category, string Folder
     public IEnumerable<ImageRecord> Test => Records.Where(r => r.Split == DatasetSplit.Test);
 
     /// <summary><c>dataset/category</c>, the key under which results are reported.</summary>
-    public string Key => $"{Dataset}/{Category}";
+    public string Key => KeyOf(Dataset, Category);
+
+    /// <summary>The key of a category: <c>dataset/category</c>.</summary>
+    public static string KeyOf(string dataset, string category) => $"{dataset}/{category}";
 }

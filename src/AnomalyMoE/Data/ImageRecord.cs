@@ -46,4 +46,7 @@ public sealed record ImageRecord(
 
     /// <summary>Image-level label: 0 normal, 1 anomalous.</summary>
     public int Label => IsAnomalous ? 1 : 0;
+
+    /// <summary>The key of the image's category, <c>dataset/category</c>, as <see cref="CategoryInfo.Key"/> gives it.</summary>
+    public string CategoryKey => CategoryInfo.KeyOf(Dataset, Category);
 }

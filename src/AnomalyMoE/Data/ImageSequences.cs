@@ -34,7 +34,7 @@ public static class ImageSequences
     }
 
     /// <summary>The folder and <c>&lt;sequence&gt;</c> part of a <c>&lt;sequence&gt;_&lt;digits&gt;</c> file name; null for any other name.</summary>
-    public static string? SequenceName(string path)
+    static string? SequenceName(string path)
     {
         var stem = Path.GetFileNameWithoutExtension(path);
         int cut = stem.LastIndexOf('_');

@@ -68,12 +68,15 @@ public static class Detectors
                 var layouts = preset.Model.GlobalExperts > 0 && preset.Model.Global.Map == GlobalMapKind.LayoutMemory
                     ? LayoutMemorySet.FitOrLoad(LayoutMemorySet.CacheDirectory(run), categoryList, encoder, preset, device, progress)
                     : null;
+                var components = preset.Model.ComponentExperts > 0 && preset.Model.Component.Map == ComponentMapKind.Memory
+                    ? ComponentMemorySet.Fit(categoryList, encoder, masks, preset, device, progress)
+                    : null;
                 var model = new AnomalyMoEModel(preset.Model, null);
                 ModelStates.RestoreLast(run, model);
                 model.to(device);
                 model.eval();
-                var settings = SettingsOf(config, preset) with { Notes = layouts?.Notes ?? [] };
-                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, settings, layouts);
+                var settings = SettingsOf(config, preset) with { Notes = [.. layouts?.Notes ?? [], .. components?.Notes ?? []] };
+                detector = new AnomalyMoEDetector(preset, model, encoder, masks, device, calibration, settings, layouts, components);
             }
         }
         catch
@@ -107,9 +110,11 @@ public static class Detectors
 /// per category (<see cref="SetScoring"/>).
 /// </summary>
 /// <remarks>With <see cref="GlobalMapKind.LayoutMemory"/> the global level's map of each category <paramref name="layouts"/> covers
-/// comes from its memory, unweighted by the router, since no expert drew it.</remarks>
+/// comes from its memory, and with <see cref="ComponentMapKind.Memory"/> the component level's map of each category
+/// <paramref name="components"/> covers; such a map is unweighted by the router, since no expert drew it.</remarks>
 public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel model, IFeatureEncoder encoder, ComponentMaskSet masks, Device device,
-    RunCalibration? calibration = null, DetectorSettings? settings = null, LayoutMemorySet? layouts = null) : IAnomalyDetector
+    RunCalibration? calibration = null, DetectorSettings? settings = null, LayoutMemorySet? layouts = null, ComponentMemorySet? components = null)
+    : IAnomalyDetector
 {
     readonly RunCalibration calibration = calibration ?? RunCalibration.Empty();
 
@@ -124,7 +129,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
     {
         if (records.Count == 0) throw new AnomalyMoEException("No images to evaluate.");
         using var levels = PredictLevels(records, progress, cancellationToken);
-        var category = calibration.Categories.GetValueOrDefault($"{records[0].Dataset}/{records[0].Category}");
+        var category = calibration.Categories.GetValueOrDefault(records[0].CategoryKey);
         return SetScoring.Score(records, levels.Levels, levels.Selected, Settings, category);
     }
 
@@ -143,7 +148,8 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
         var component = new List<Tensor>();
         var weights = new List<Tensor>();
         var selected = new List<float[]>();
-        var memoryScored = new List<bool>();   // per image, whether a layout memory drew its global map
+        var globalByMemory = new List<bool>();      // per image, whether a layout memory drew its global map
+        var componentByMemory = new List<bool>();   // per image, whether a component memory drew its component map
         int done = 0;
         try
         {
@@ -166,9 +172,16 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     if (levels.Global is { } g)
                     {
                         global.Add((layouts is null ? g : layouts.Map(batch.Records, tokens, g)).cpu().DetachFromDisposeScope());
-                        memoryScored.AddRange(batch.Records.Select(r => layouts?.Covers(r) ?? false));
+                        globalByMemory.AddRange(batch.Records.Select(r => layouts?.Covers(r) ?? false));
                     }
-                    if (levels.Component is { } c) component.Add(c.cpu().DetachFromDisposeScope());
+                    if (levels.Component is { } c)
+                    {
+                        var drawn = components is not null && output.Components is { } parts && componentMasks is not null
+                            ? components.Map(batch.Records, parts, componentMasks, c)
+                            : c;
+                        component.Add(drawn.cpu().DetachFromDisposeScope());
+                        componentByMemory.AddRange(batch.Records.Select(r => components is not null && output.Components is not null && components.Covers(r)));
+                    }
                     weights.Add(output.Routing.Weights.cpu().DetachFromDisposeScope());
                     using var mask = output.Routing.Mask.cpu().to_type(ScalarType.Float32);
                     for (int b = 0; b < batch.Count; b++) selected.Add(mask[b].data<float>().ToArray());
@@ -183,7 +196,13 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
             {
                 if (parts.Count == 0 || level.Count == 0) continue;
                 var groupWeight = allWeights[.., level.Slice].amax([1]).contiguous();
-                if (level.Name == ExpertLevels.Global && memoryScored.Contains(true))
+                var memoryScored = level.Name == ExpertLevels.Global ? globalByMemory : level.Name == ExpertLevels.Component ? componentByMemory : [];
+                bool memoryMap = level.Name == ExpertLevels.Global ? layouts is not null : level.Name == ExpertLevels.Component && components is not null;
+                // A level meant to be drawn by a memory keeps its trained map where no memory covers the category: it is still
+                // scored alone, but left out of the fused score, since the trained map scores at chance at the cpu budgets and its
+                // statistics on a few memorised clips miss unseen normals by far (docs/engine.md, Global map, Component map).
+                bool fused = !memoryMap || memoryScored.Contains(true);
+                if (memoryScored.Contains(true))
                 {
                     // No expert drew a memory's map, so no routing weight applies to it.
                     using var byMemory = tensor(memoryScored.ToArray());
@@ -191,7 +210,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     using var unweighted = ones_like(routed);
                     groupWeight = where(byMemory, unweighted, routed);
                 }
-                levelsOut.Add(new LevelMap(level.Name, cat(parts, 0), groupWeight));
+                levelsOut.Add(new LevelMap(level.Name, cat(parts, 0), groupWeight, fused));
             }
             return new LevelPredictions(levelsOut, selected.ToArray());
         }
@@ -206,6 +225,7 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
         model.Dispose();
         masks.Dispose();
         layouts?.Dispose();
+        components?.Dispose();
         encoder.Dispose();
     }
 }
@@ -285,7 +305,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
     public SetPredictions Predict(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, CancellationToken cancellationToken = default)
     {
         using var levels = PredictLevels(records, progress, cancellationToken);
-        var category = calibration.Categories.GetValueOrDefault($"{records[0].Dataset}/{records[0].Category}");
+        var category = calibration.Categories.GetValueOrDefault(records[0].CategoryKey);
         return SetScoring.Score(records, levels.Levels, levels.Selected, Settings, category);
     }
 
@@ -300,7 +320,7 @@ public sealed class PatchCoreDetector : IAnomalyDetector
     LevelPredictions PredictLevels(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
     {
         if (records.Count == 0) throw new AnomalyMoEException("No images to evaluate.");
-        var key = $"{records[0].Dataset}/{records[0].Category}";
+        var key = records[0].CategoryKey;
         if (!banks.TryGetValue(key, out var bank)) throw new AnomalyMoEException($"The PatchCore run has no memory bank for category '{key}'.");
         var loader = new ImageBatchLoader(records, Preset.Transform, new BatchLoaderOptions(Preset.EvaluationBatchSize, WithJitter: false));
         var maps = new List<Tensor>();

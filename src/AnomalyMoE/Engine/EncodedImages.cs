@@ -14,7 +14,12 @@ public static class EncodedImages
     /// the preset's taps on <paramref name="device"/>), concatenated along the first dimension on the CPU.
     /// </summary>
     public static Tensor Collect(IReadOnlyList<ImageRecord> records, TrainingPreset preset, IFeatureEncoder encoder, Device device,
-        Func<EncoderOutput, Tensor> extract, IProgress<ProgressUpdate>? progress = null, string? step = null)
+        Func<EncoderOutput, Tensor> extract, IProgress<ProgressUpdate>? progress = null, string? step = null) =>
+        Collect(records, preset, encoder, device, (_, tokens) => extract(tokens), progress, step);
+
+    /// <summary>As above, with each batch's records and images (on <paramref name="device"/>) handed to <paramref name="extract"/> beside its token maps.</summary>
+    public static Tensor Collect(IReadOnlyList<ImageRecord> records, TrainingPreset preset, IFeatureEncoder encoder, Device device,
+        Func<(IReadOnlyList<ImageRecord> Records, Tensor Images), EncoderOutput, Tensor> extract, IProgress<ProgressUpdate>? progress = null, string? step = null)
     {
         var loader = new ImageBatchLoader(records, preset.Transform, new BatchLoaderOptions(preset.EvaluationBatchSize, WithJitter: false));
         var parts = new List<Tensor>();
@@ -26,8 +31,9 @@ public static class EncodedImages
                 using (batch)
                 using (var scope = NewDisposeScope())
                 {
-                    using var tokens = encoder.Encode(batch.Images.to(device), preset.Model.TapLayers);
-                    parts.Add(extract(tokens).cpu().DetachFromDisposeScope());
+                    var images = batch.Images.to(device);
+                    using var tokens = encoder.Encode(images, preset.Model.TapLayers);
+                    parts.Add(extract((batch.Records, images), tokens).cpu().DetachFromDisposeScope());
                 }
                 done += batch.Count;
                 if (step is not null) progress.Report(step, done, records.Count);

@@ -17,7 +17,7 @@ namespace AnomalyMoE.Engine;
 /// A nearest-normal memory is only as good as its normals' coverage, and its leave-one-out calibration only sees that
 /// coverage when the normals are independent. A category whose training images come in fewer than
 /// <see cref="GlobalExpertOptions.LayoutMinimumSequences"/> sequences (<see cref="ImageSequences"/>: two video clips of eight frames, say) gets no
-/// memory: its global level keeps the trained experts' map, and <see cref="Notes"/> says so. Measured on the quickstart's
+/// memory: its global level keeps the trained experts' map, scored alone but left out of the fused score, and <see cref="Notes"/> says so. Measured on the quickstart's
 /// synthetic video, whose two training clips leave the test clips' layouts 2.3× farther from the nearest training frame
 /// than the clips are from each other (docs/engine.md, Global map).
 /// </para>
@@ -44,7 +44,7 @@ public sealed class LayoutMemorySet : IDisposable
     public static string CacheDirectory(RunDirectory run) => Path.Combine(run.Root, "layouts");
 
     /// <summary>Whether the global level of <paramref name="record"/>'s category is scored by a memory.</summary>
-    public bool Covers(ImageRecord record) => memories.ContainsKey(CategoryKey(record));
+    public bool Covers(ImageRecord record) => memories.ContainsKey(record.CategoryKey);
 
     /// <summary>Loads each category's memory from <paramref name="cacheDirectory"/> or builds it from the category's training images.</summary>
     public static LayoutMemorySet FitOrLoad(string cacheDirectory, IEnumerable<CategoryInfo> categories, IFeatureEncoder encoder, TrainingPreset preset,
@@ -63,7 +63,7 @@ public sealed class LayoutMemorySet : IDisposable
                 int independent = sequences.Distinct().Count();
                 if (independent < minimum)
                 {
-                    notes.Add($"{category.Key} keeps the trained global map: its {train.Count} training images form {independent} independent " +
+                    notes.Add($"{category.Key} keeps the trained global map, scored alone and left out of the fused score: its {train.Count} training images form {independent} independent " +
                         $"sequence(s), fewer than the {minimum} a layout memory needs.");
                     continue;
                 }
@@ -104,7 +104,7 @@ public sealed class LayoutMemorySet : IDisposable
         var rows = new List<Tensor>(records.Count);
         for (int b = 0; b < records.Count; b++)
         {
-            if (!memories.TryGetValue(CategoryKey(records[b]), out var memory))
+            if (!memories.TryGetValue(records[b].CategoryKey, out var memory))
             {
                 rows.Add(trainedMap[b..(b + 1)]);
                 continue;
@@ -115,8 +115,6 @@ public sealed class LayoutMemorySet : IDisposable
         }
         return cat(rows, 0).MoveToOuterDisposeScope();
     }
-
-    static string CategoryKey(ImageRecord record) => $"{record.Dataset}/{record.Category}";
 
     /// <summary>The layouts of the mean token map of the taps (the map PatchCore's bank and the component level read).</summary>
     static Tensor Layouts(EncoderOutput tokens, int prefixTokens, int grid)

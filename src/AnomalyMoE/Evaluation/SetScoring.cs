@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace AnomalyMoE.Evaluation;
 
 /// <summary>One level's raw maps of a set <c>[N,1,H,W]</c> and, per image, its group's largest routing weight <c>[N]</c>. Owns both.</summary>
-public sealed record LevelMap(string Level, Tensor Map, Tensor GroupWeight) : IDisposable
+/// <param name="Fused">Whether the level takes part in the fused score; a level left out is still scored alone.</param>
+public sealed record LevelMap(string Level, Tensor Map, Tensor GroupWeight, bool Fused = true) : IDisposable
 {
     public void Dispose()
     {
@@ -38,17 +39,19 @@ public static class SetScoring
     {
         var fusion = MapFusionOptions.Reference;
         bool expertLevels = levels.All(l => ExpertLevels.All.Contains(l.Level));
+        var fusedLevels = FusedLevels(levels);
         if (settings.Scoring == ScoringMode.SetMinMax)
         {
-            using var fused = FuseMinMax(levels, fusion);
+            using var fused = FuseMinMax(fusedLevels, fusion);
             var alone = expertLevels ? levels.ToDictionary(l => l.Level, l => Scores(FuseMinMax([l], fusion)), StringComparer.Ordinal) : null;
             return new SetPredictions(records, fused.Smoothed.cpu().detach().clone(), fused.Scores.cpu().data<float>().ToArray(), selected, alone);
         }
-        var category = records.Count > 0 ? $"{records[0].Dataset}/{records[0].Category}" : "?";
+        var category = records.Count > 0 ? records[0].CategoryKey : "?";
         if (calibration is null)
             throw new AnomalyMoEException($"Calibrated scoring needs the calibration of category '{category}', which the run does not hold.");
         var calibrated = levels.Select(l => (l, Statistics(calibration, l.Level, category))).ToList();
-        using (var fused = MapFusion.FuseCalibrated(calibrated.Select(c => (c.l.Map, c.l.GroupWeight, c.Item2)).ToList(), settings.LevelFusion, fusion))
+        var inFusion = calibrated.Where(c => fusedLevels.Contains(c.l)).Select(c => (c.l.Map, c.l.GroupWeight, c.Item2)).ToList();
+        using (var fused = MapFusion.FuseCalibrated(inFusion, settings.LevelFusion, fusion))
         {
             var alone = expertLevels
                 ? calibrated.ToDictionary(c => c.l.Level, c => Scores(MapFusion.FuseCalibrated([(c.l.Map, c.l.GroupWeight, c.Item2)], settings.LevelFusion, fusion)), StringComparer.Ordinal)
@@ -71,9 +74,14 @@ public static class SetScoring
             using var scores = ScoreCalibration.LevelScores(level.Map, MapFusionOptions.Reference);
             statistics[level.Level] = ScoreCalibration.Statistics(scores);
         }
-        using var fused = MapFusion.FuseCalibrated(levels.Select(l => (l.Map, l.GroupWeight, statistics[l.Level])).ToList(), settings.LevelFusion, MapFusionOptions.Reference);
+        using var fused = MapFusion.FuseCalibrated(FusedLevels(levels).Select(l => (l.Map, l.GroupWeight, statistics[l.Level])).ToList(), settings.LevelFusion,
+            MapFusionOptions.Reference);
         return new CategoryCalibration(statistics, ScoreCalibration.Threshold(fused.Scores), (int)levels[0].Map.shape[0]);
     }
+
+    /// <summary>The levels that take part in the fused score; all of them when every level is left out.</summary>
+    static IReadOnlyList<LevelMap> FusedLevels(IReadOnlyList<LevelMap> levels) =>
+        levels.Any(l => l.Fused) ? levels.Where(l => l.Fused).ToList() : levels;
 
     static LevelStatistics Statistics(CategoryCalibration calibration, string level, string category) =>
         calibration.Levels.TryGetValue(level, out var s)

@@ -14,7 +14,12 @@ namespace AnomalyMoE.Experts;
 /// <param name="MiddleWidth">Second/second-to-last hidden width (reference 64).</param>
 /// <param name="BottleneckWidth">Code width (reference 64).</param>
 /// <param name="Dropout">Dropout before each decoder layer (reference 0.1; training mode only).</param>
-public sealed record ComponentExpertOptions(int EmbedDim, int HiddenWidth = 256, int MiddleWidth = 64, int BottleneckWidth = 64, double Dropout = 0.1)
+/// <param name="Map">What the level's anomaly map measures: the experts' reconstruction error (reference) or each component's
+/// distance to the category's nearest normal (<see cref="ComponentMapKind.Memory"/>, a cpu-preset departure).</param>
+/// <param name="MemoryMinimumSequences">The fewest independent sequences of training normals (<see cref="Data.ImageSequences"/>) a
+/// category needs for a <see cref="ComponentMapKind.Memory"/>; a category with fewer keeps the trained map.</param>
+public sealed record ComponentExpertOptions(int EmbedDim, int HiddenWidth = 256, int MiddleWidth = 64, int BottleneckWidth = 64, double Dropout = 0.1,
+    ComponentMapKind Map = ComponentMapKind.Reconstruction, int MemoryMinimumSequences = 8)
 {
     /// <summary>The paper's configuration at D = 768.</summary>
     public static ComponentExpertOptions Paper { get; } = new(768);
@@ -29,8 +34,25 @@ public sealed record ComponentExpertOptions(int EmbedDim, int HiddenWidth = 256,
         if (MiddleWidth <= 0) throw new ArgumentOutOfRangeException(nameof(MiddleWidth), MiddleWidth, "MiddleWidth must be positive.");
         if (BottleneckWidth <= 0) throw new ArgumentOutOfRangeException(nameof(BottleneckWidth), BottleneckWidth, "BottleneckWidth must be positive.");
         if (Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
+        if (MemoryMinimumSequences < 2)
+            throw new ArgumentOutOfRangeException(nameof(MemoryMinimumSequences), MemoryMinimumSequences, "MemoryMinimumSequences must be at least 2.");
         return this;
     }
+}
+
+/// <summary>What the component level's anomaly map measures.</summary>
+public enum ComponentMapKind
+{
+    /// <summary>Σᵢ wᵢ · (1 − cosine(reconstructionᵢ, feature)) per component (reference <c>calculate_raw_anomaly_maps_moe</c>).</summary>
+    Reconstruction,
+
+    /// <summary>
+    /// Each component's distance to the same component of the category's nearest training normal (<see cref="ComponentMemory"/>,
+    /// a cpu-preset departure). The component experts train as the reference trains them and still route, but the level is
+    /// scored by the memory: one MLP autoencoder shared by every category reconstructs an unseen part as well as a seen one on a
+    /// CPU budget, so its error stays at chance (docs/engine.md, Component map).
+    /// </summary>
+    Memory,
 }
 
 /// <summary>

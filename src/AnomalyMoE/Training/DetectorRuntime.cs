@@ -196,7 +196,7 @@ public sealed class ComponentMaskSet : IDisposable
         var result = new List<Tensor>(records.Count);
         foreach (var record in records)
         {
-            var key = $"{record.Dataset}/{record.Category}";
+            var key = record.CategoryKey;
             if (!source.Kept.TryGetValue(key, out var kept)) throw new AnomalyMoEException($"No released component masks were read for category '{key}'.");
             var index = source.Indices.GetOrAdd(record.Path, ReleasedComponentMasks.ImageIndex);
             var folder = ReleasedComponentMasks.ImageFolder(source.Root, record.Category, SplitFolder(record), record.DefectType, index);
@@ -216,7 +216,7 @@ public sealed class ComponentMaskSet : IDisposable
         var result = new List<Tensor>(records.Count);
         for (int b = 0; b < records.Count; b++)
         {
-            var key = $"{records[b].Dataset}/{records[b].Category}";
+            var key = records[b].CategoryKey;
             if (!models.TryGetValue(key, out var model))
                 throw new AnomalyMoEException($"No component segmenter was fitted for category '{key}'.");
             var masks = model.Masks(map[b..(b + 1)], height, width);

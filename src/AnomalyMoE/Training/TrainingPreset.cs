@@ -158,8 +158,12 @@ public static class TrainingPresets
         return micro with
         {
             Transform = new ImageTransformOptions(72, 64, ImageNormalization.ImageNet),
-            // Smoke-test categories hold a handful of training images; let them exercise a layout memory.
-            Model = micro.Model with { Global = micro.Model.Global with { LayoutMinimumSequences = 2 } },
+            // Smoke-test categories hold a handful of training images; let them exercise the layout and component memories.
+            Model = micro.Model with
+            {
+                Global = micro.Model.Global with { LayoutMinimumSequences = 2 },
+                Component = micro.Model.Component with { MemoryMinimumSequences = 2 },
+            },
             ComponentMasks = ComponentMaskOptions.Reference with { PatchesPerImage = 16 },
             PatchCore = PatchCoreOptions.Default with { MaxBankSize = 256 },
             CheckpointEvery = 50,
@@ -209,7 +213,9 @@ public static class TrainingPresets
             // The CLUB estimators learn from the main forward's detached features instead of a second forward (docs/engine.md, Departures of cpu-tiny).
             Objectives = AnomalyMoEOptions.Paper.Objectives with { EstimatorFeatures = cpuDepartures ? EstimatorFeatures.MainForward : EstimatorFeatures.AfterStep },
             // The reference's component widths: the component MLP sees a few features per image, so its cost is negligible.
-            Component = ComponentExpertOptions.ForWidth(width),
+            // The component level scored by a nearest-normal memory of the categories' component features: the trained map
+            // stays at chance at these budgets, the memory does not (docs/engine.md, Component map).
+            Component = ComponentExpertOptions.ForWidth(width) with { Map = cpuDepartures ? ComponentMapKind.Memory : ComponentMapKind.Reconstruction },
             // Per-level routing: with the reference's top-k over all experts the router leaves whole levels untrained at small batches (docs/engine.md, Routing scope).
             Router = new RouterOptions(Hidden: 64, TopK: topK, Scope: RoutingScope.PerLevel),
             TapLayers = [0, 1],

@@ -105,6 +105,9 @@ public sealed record TrainingRunConfig
 
     /// <summary>What the global level's map measures: the student's disagreement (the reference) or the layout error; null = the preset's.</summary>
     public GlobalMapKind? GlobalMap { get; init; }
+
+    /// <summary>What the component level's map measures: the experts' reconstruction error (the reference) or the component memory; null = the preset's.</summary>
+    public ComponentMapKind? ComponentMap { get; init; }
     public bool? UseEsb { get; init; }
 
     /// <summary>Dense (every expert runs, the reference) or sparse (experts no image selected are skipped); null = the preset's.</summary>

@@ -98,6 +98,32 @@ public class AnomalyMoEDetectorTests(EngineFixture fixture)
         Assert.Equal(built, again.ExpertLevelScores[ExpertLevels.Global], (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1, Math.Abs(a)));
     }
 
+    // --component-map memory scores the component level by each component's distance to the category's nearest training
+    // normal: the scores vary between images, and an image alone scores as inside the set.
+    [Fact]
+    public void A_component_memory_run_scores_an_image_alone_as_inside_the_set()
+    {
+        var run = new RunDirectory(fixture.NewRunFolder());
+        var config = new TrainingRunConfig
+        {
+            Preset = "micro", Data = fixture.OneCategory, Iterations = 2, Seed = 3, ComponentMap = global::AnomalyMoE.Experts.ComponentMapKind.Memory,
+        };
+        AnomalyMoETrainer.Train(run, config, new TrainingSettings(DeviceChoice.Cpu));
+        var category = MvtecDatasetReader.Read(config.Sources()).Categories[0];
+        var test = category.Test.ToList();
+
+        using var detector = Detectors.Open(run, [category], DeviceChoice.Cpu);
+        using var predictions = detector.Predict(test);
+        using var first = detector.Predict([test[^1]]);
+        var inSet = predictions.ExpertLevelScores[ExpertLevels.Component];
+        var alone = first.ExpertLevelScores[ExpertLevels.Component][0];
+
+        Assert.Empty(detector.Settings.Notes);
+        Assert.Equal("memory", detector.Settings.Switches["component_map"]);
+        Assert.True(inSet.Distinct().Count() > 1, "every image got the same component score");
+        Assert.True(Math.Abs(inSet[^1] - alone) <= 1e-5f * Math.Max(1, Math.Abs(alone)), $"alone {alone}, in the set {inSet[^1]}");
+    }
+
     // Calibrated scoring (the cpu presets) standardises each level by statistics of the category's normal training images
     // stored in the run, so an image predicted alone gets the score it gets inside the whole test set, and a decision.
     [Fact]

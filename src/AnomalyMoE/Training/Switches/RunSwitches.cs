@@ -91,6 +91,10 @@ public static class RunSwitches
         ("layout-error", GlobalMapKind.LayoutError, "the autoencoder's error on the coarse layout of the encoder's map"),
         ("layout-memory", GlobalMapKind.LayoutMemory, "the coarse layout's distance to the category's nearest training normal"));
 
+    static readonly (Func<string, ComponentMapKind> Parse, Func<ComponentMapKind, string> Format) ComponentMapNames = Choice(
+        ("reconstruction", ComponentMapKind.Reconstruction, "the component experts' reconstruction error, the reference"),
+        ("memory", ComponentMapKind.Memory, "each component's distance to the same component of the category's nearest training normal"));
+
     static readonly (Func<string, EncoderPrecision> Parse, Func<EncoderPrecision, string> Format) PrecisionNames = Choice(
         ("fp32", EncoderPrecision.Float32, "float32 throughout"), ("float32", EncoderPrecision.Float32, null),
         ("bf16", EncoderPrecision.BFloat16, "the frozen encoder in bfloat16, meant for CUDA"), ("bfloat16", EncoderPrecision.BFloat16, null));
@@ -352,8 +356,15 @@ public static class RunSwitches
         effective: (_, p) => p.Model.Global.Map,
         apply: (p, v) => v is { } m ? Model(p, model => model with { Global = model.Global with { Map = m } }) : p);
 
+    public static RunSwitch<ComponentMapKind?> ComponentMap { get; } = new("component map", "--component-map", "component-map", "component_map", identity: true,
+        "reconstruction (the component experts' reconstruction error, the reference) or memory (each component's distance to the same component of the category's nearest training normal); default: the preset's",
+        parse: text => ComponentMapNames.Parse(text), format: v => ComponentMapNames.Format(v!.Value),
+        get: r => r.Config.ComponentMap, set: (r, v) => Config(r, c => c with { ComponentMap = v }),
+        effective: (_, p) => p.Model.Component.Map,
+        apply: (p, v) => v is { } m ? Model(p, model => model with { Component = model.Component with { Map = m } }) : p);
+
     public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, HardMiningRamp, Club,
-        EirEstimator, TestGroups, Scoring, Fusion, Holdout, GlobalView, GlobalInput, GlobalMap];
+        EirEstimator, TestGroups, Scoring, Fusion, Holdout, GlobalView, GlobalInput, GlobalMap, ComponentMap];
 
     /// <summary>The run's other fields and its execution settings.</summary>
     public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, Encoder, EncoderWeights, ComponentMasks, Precision,

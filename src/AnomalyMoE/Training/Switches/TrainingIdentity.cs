@@ -7,8 +7,8 @@ namespace AnomalyMoE.Training.Switches;
 /// <summary>
 /// Whether two runs train the same weights, so that one's checkpoint serves the other: every identity switch and the
 /// iteration count agree, except the switches that only change how a trained model is scored — the level fusion, the
-/// test-time groups, the scoring when no normals are held out for it, and the global map unless one of the two is
-/// <see cref="GlobalMapKind.LayoutError"/> (whose loss is computed on the layout).
+/// test-time groups, the scoring when no normals are held out for it, the component map, and the global map unless one of
+/// the two is <see cref="GlobalMapKind.LayoutError"/> (whose loss is computed on the layout).
 /// </summary>
 public static class TrainingIdentity
 {
@@ -36,5 +36,6 @@ public static class TrainingIdentity
         Scoring = ScoringMode.SetMinMax,
         CalibrationHoldout = 0,
         GlobalMap = resolved.Model.Global.Map == GlobalMapKind.LayoutError ? GlobalMapKind.LayoutError : GlobalMapKind.StudentDiscrepancy,
+        ComponentMap = ComponentMapKind.Reconstruction,
     };
 }

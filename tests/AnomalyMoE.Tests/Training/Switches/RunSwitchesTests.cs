@@ -24,7 +24,7 @@ public class RunSwitchesTests(EngineFixture fixture)
         { "--eir", "off" }, { "--esb", "off" }, { "--execution", "sparse" }, { "--hard-mining-mask", "own-group" }, { "--club", "textbook" },
         { "--test-groups", "training-groups" }, { "--scoring", "set-min-max" }, { "--fusion", "sum" }, { "--global-view", "jittered" },
         { "--hm-ramp", "50" }, { "--eir-estimator", "main-forward" }, { "--global-input", "tokens" }, { "--holdout", "0.5" },
-        { "--global-map", "layout-error" }, { "--global-map", "layout-memory" }, { "--global-input", "layout" },
+        { "--global-map", "layout-error" }, { "--global-map", "layout-memory" }, { "--global-input", "layout" }, { "--component-map", "memory" },
         { "--lr", "0.001" }, { "--batch", "1" }, { "--seed", "7" },
     };
 
