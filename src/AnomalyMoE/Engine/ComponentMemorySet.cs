@@ -47,14 +47,7 @@ public sealed class ComponentMemorySet : IDisposable
             foreach (var category in categories)
             {
                 var train = category.Train.ToList();
-                var sequences = ImageSequences.Of(train.Select(r => r.Path).ToList());
-                int independent = sequences.Distinct().Count();
-                if (independent < minimum)
-                {
-                    notes.Add($"{category.Key} keeps the trained component map, scored alone and left out of the fused score: its {train.Count} training images form {independent} independent " +
-                        $"sequence(s), fewer than the {minimum} a component memory needs.");
-                    continue;
-                }
+                if (MemoryCoverage.Sequences(category, train, minimum, "component", "component memory", notes) is not { } sequences) continue;
                 var counts = new List<int>();
                 using var features = EncodedImages.Collect(train, preset, encoder, device, (batch, tokens) =>
                 {

@@ -59,14 +59,7 @@ public sealed class LayoutMemorySet : IDisposable
             foreach (var category in categories)
             {
                 var train = category.Train.ToList();
-                var sequences = ImageSequences.Of(train.Select(r => r.Path).ToList());
-                int independent = sequences.Distinct().Count();
-                if (independent < minimum)
-                {
-                    notes.Add($"{category.Key} keeps the trained global map, scored alone and left out of the fused score: its {train.Count} training images form {independent} independent " +
-                        $"sequence(s), fewer than the {minimum} a layout memory needs.");
-                    continue;
-                }
+                if (MemoryCoverage.Sequences(category, train, minimum, "global", "layout memory", notes) is not { } sequences) continue;
                 // v2: the file holds each normal's sequence (ImageSequences) beside its layout.
                 var path = Path.Combine(cacheDirectory, $"{category.Key.Replace('/', '_')}__{encoder.Info.Name}__g{grid}.v2.pth");
                 if (File.Exists(path))

@@ -11,24 +11,23 @@ namespace AnomalyMoE.Tests.Engine;
 [Collection(EngineCollection.Name)]
 public class ComponentMemorySetTests(EngineFixture fixture)
 {
-    static (CategoryInfo Category, TrainingPreset Preset) Setup(EngineFixture fixture, int minimumSequences)
+    /// <summary>The fixture category's component memory set at a coverage minimum, fitted with micro's masks.</summary>
+    static (ComponentMemorySet Set, IReadOnlyList<ImageRecord> Train, TrainingPreset Preset) Fit(EngineFixture fixture, int minimumSequences)
     {
         var category = MvtecDatasetReader.Read(new TrainingRunConfig { Preset = "micro", Data = fixture.OneCategory }.Sources()).Categories[0];
         var micro = TrainingPresets.Micro;
         var preset = micro with { Model = micro.Model with { Component = micro.Model.Component with { Map = ComponentMapKind.Memory, MemoryMinimumSequences = minimumSequences } } };
-        return (category, preset);
-    }
-
-    [Fact]
-    public void A_covered_category_scores_its_training_normals_against_the_other_normals()
-    {
-        var (category, preset) = Setup(fixture, 2);
-        var train = category.Train.ToList();
         using var directory = new TempDirectory();
         using var encoder = EncoderFactory.Create(preset, null, CPU);
         using var masks = ComponentMaskSet.FitOrLoad(directory.Path, [category], encoder, preset, CPU);
+        return (ComponentMemorySet.Fit([category], encoder, masks, preset, CPU), category.Train.ToList(), preset);
+    }
 
-        using var set = ComponentMemorySet.Fit([category], encoder, masks, preset, CPU);
+    [Fact]
+    public void A_category_with_enough_training_sequences_gets_a_memory_and_no_note()
+    {
+        var (set, train, _) = Fit(fixture, 2);
+        using var owned = set;
 
         Assert.True(set.Covers(train[0]));
         Assert.Empty(set.Notes);
@@ -39,17 +38,12 @@ public class ComponentMemorySetTests(EngineFixture fixture)
     [Fact]
     public void A_category_with_too_few_training_sequences_keeps_the_trained_map_and_a_note_says_so()
     {
-        var (category, preset) = Setup(fixture, int.MaxValue);
-        var train = category.Train.ToList();
-        using var directory = new TempDirectory();
-        using var encoder = EncoderFactory.Create(preset, null, CPU);
-        using var masks = ComponentMaskSet.FitOrLoad(directory.Path, [category], encoder, preset, CPU);
-
-        using var set = ComponentMemorySet.Fit([category], encoder, masks, preset, CPU);
+        var (set, train, preset) = Fit(fixture, int.MaxValue);
+        using var owned = set;
 
         Assert.False(set.Covers(train[0]));
         var note = Assert.Single(set.Notes);
-        Assert.Contains(category.Key, note);
+        Assert.Contains(train[0].CategoryKey, note);
         Assert.Contains($"{train.Count} independent sequence(s)", note);
         using var features = randn(2, preset.Model.EmbedDim);
         using var components = new ComponentBatch(features.clone(), [1, 1]);
