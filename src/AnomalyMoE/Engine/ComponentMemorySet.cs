@@ -95,11 +95,14 @@ public sealed class ComponentMemorySet : IDisposable
             int count = components.Counts[b];
             var features = components.Features[start..(start + count)];
             start += count;
-            if (!memories.TryGetValue(records[b].CategoryKey, out var memory) || count != memory.Components)
+            if (!memories.TryGetValue(records[b].CategoryKey, out var memory))
             {
                 rows.Add(trainedMap[b..(b + 1)]);
                 continue;
             }
+            if (count != memory.Components)
+                throw new AnomalyMoEException($"'{records[b].Path}' has {count} components, but the component memory of '{records[b].CategoryKey}' " +
+                    $"holds {memory.Components} per image; its masks do not match the category's training images'.");
             var scores = memory.Scores(features, LayoutMemory.ImageKey(records[b].Path));
             rows.Add(ComponentFeatures.AnomalyMap(scores, [masks[b]], [count], trainedMap.shape[2], trainedMap.shape[3]).to(trainedMap.dtype));
         }

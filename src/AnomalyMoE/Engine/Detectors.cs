@@ -176,11 +176,9 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     }
                     if (levels.Component is { } c)
                     {
-                        var drawn = components is not null && output.Components is { } parts && componentMasks is not null
-                            ? components.Map(batch.Records, parts, componentMasks, c)
-                            : c;
-                        component.Add(drawn.cpu().DetachFromDisposeScope());
-                        componentByMemory.AddRange(batch.Records.Select(r => components is not null && output.Components is not null && components.Covers(r)));
+                        // With component experts the batch always has masks, so the output holds their features.
+                        component.Add((components is null ? c : components.Map(batch.Records, output.Components!, componentMasks!, c)).cpu().DetachFromDisposeScope());
+                        componentByMemory.AddRange(batch.Records.Select(r => components?.Covers(r) ?? false));
                     }
                     weights.Add(output.Routing.Weights.cpu().DetachFromDisposeScope());
                     using var mask = output.Routing.Mask.cpu().to_type(ScalarType.Float32);
@@ -196,12 +194,16 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
             {
                 if (parts.Count == 0 || level.Count == 0) continue;
                 var groupWeight = allWeights[.., level.Slice].amax([1]).contiguous();
-                var memoryScored = level.Name == ExpertLevels.Global ? globalByMemory : level.Name == ExpertLevels.Component ? componentByMemory : [];
-                bool memoryMap = level.Name == ExpertLevels.Global ? layouts is not null : level.Name == ExpertLevels.Component && components is not null;
+                var (memoryChosen, memoryScored) = level.Name switch
+                {
+                    ExpertLevels.Global => (layouts is not null, globalByMemory),
+                    ExpertLevels.Component => (components is not null, componentByMemory),
+                    _ => (false, new List<bool>()),
+                };
                 // A level meant to be drawn by a memory keeps its trained map where no memory covers the category: it is still
                 // scored alone, but left out of the fused score, since the trained map scores at chance at the cpu budgets and its
                 // statistics on a few memorised clips miss unseen normals by far (docs/engine.md, Global map, Component map).
-                bool fused = !memoryMap || memoryScored.Contains(true);
+                bool fused = !memoryChosen || memoryScored.Contains(true);
                 if (memoryScored.Contains(true))
                 {
                     // No expert drew a memory's map, so no routing weight applies to it.

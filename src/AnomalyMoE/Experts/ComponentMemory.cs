@@ -15,50 +15,19 @@ namespace AnomalyMoE.Experts;
 /// </summary>
 public sealed class ComponentMemory : IDisposable
 {
-    /// <summary>The floor of a channel's spread, as a share of the spread of all channels of all components.</summary>
-    public const double SpreadFloor = LayoutMemory.SpreadFloor;
+    readonly NormalBank bank;   // [N, K, D]
 
-    readonly Tensor bank;      // [N, K, D], standardised
-    readonly Tensor mean;      // [K, D]
-    readonly Tensor scale;     // [K, D]
-    readonly long[] imageKeys; // LayoutMemory.ImageKey of each normal
-    readonly int[] sequences;  // sequence of each normal
-
-    ComponentMemory(Tensor features, long[] imageKeys, int[] sequences)
-    {
-        this.imageKeys = imageKeys;
-        this.sequences = sequences;
-        using var scope = NewDisposeScope();
-        mean = features.mean([0]).MoveToOuterDisposeScope();
-        var spread = features.std(0, unbiased: false);
-        scale = (spread + SpreadFloor * features.std()).MoveToOuterDisposeScope();
-        bank = ((features - mean) / scale).MoveToOuterDisposeScope();
-    }
+    ComponentMemory(NormalBank bank) => this.bank = bank;
 
     /// <summary>Components per image.</summary>
-    public int Components => (int)bank.shape[1];
-
-    /// <summary>How many normals the memory holds.</summary>
-    public int Count => imageKeys.Length;
+    public int Components => (int)bank.Rows.shape[1];
 
     /// <summary>
     /// A memory of normal component features <c>[N, K, D]</c> with each image's <see cref="LayoutMemory.ImageKey"/> and,
     /// optionally, its sequence (by default each image is its own); the tensor is copied.
     /// </summary>
-    public static ComponentMemory Build(Tensor features, IReadOnlyList<long> imageKeys, IReadOnlyList<int>? sequences = null)
-    {
-        if (features.dim() != 3 || features.shape[1] < 1)
-            throw new AnomalyMoEException($"A component memory needs features [N, K ≥ 1, D]; got [{string.Join(", ", features.shape)}].");
-        if (features.shape[0] != imageKeys.Count)
-            throw new AnomalyMoEException($"A component memory got {features.shape[0]} images' features but {imageKeys.Count} image keys.");
-        var sequenceOf = sequences?.ToArray() ?? Enumerable.Range(0, imageKeys.Count).ToArray();
-        if (sequenceOf.Length != imageKeys.Count)
-            throw new AnomalyMoEException($"A component memory got {imageKeys.Count} image keys but {sequenceOf.Length} sequence indices.");
-        if (sequenceOf.Distinct().Count() < 2)
-            throw new AnomalyMoEException("A component memory needs normals of at least two sequences, so that each can be compared with another.");
-        using var copy = features.detach().to(ScalarType.Float32).cpu();
-        return new ComponentMemory(copy, imageKeys.ToArray(), sequenceOf);
-    }
+    public static ComponentMemory Build(Tensor features, IReadOnlyList<long> imageKeys, IReadOnlyList<int>? sequences = null) =>
+        new(NormalBank.Build(features, imageKeys, sequences, "component memory"));
 
     /// <summary>
     /// Per component, the distance of one image's component features <c>[K, D]</c> to the nearest normal's same component,
@@ -66,25 +35,16 @@ public sealed class ComponentMemory : IDisposable
     /// </summary>
     public Tensor Scores(Tensor features, long imageKey)
     {
-        if (features.dim() != 2 || features.shape[0] != bank.shape[1] || features.shape[1] != bank.shape[2])
-            throw new AnomalyMoEException($"Component features [{string.Join(", ", features.shape)}] do not match the memory's [{bank.shape[1]}, {bank.shape[2]}].");
+        var normals = bank.Rows;
+        if (features.dim() != 2 || features.shape[0] != normals.shape[1] || features.shape[1] != normals.shape[2])
+            throw new AnomalyMoEException($"Component features [{string.Join(", ", features.shape)}] do not match the memory's [{normals.shape[1]}, {normals.shape[2]}].");
         using var scope = NewDisposeScope();
-        var device = features.device;
-        var query = (features.to(ScalarType.Float32).cpu() - mean) / scale;                    // [K, D]
-        var distances = (query.unsqueeze(0) - bank).pow(2).sum([2]);                           // [N, K]
-        int held = Array.IndexOf(imageKeys, imageKey);
-        if (held >= 0)
-        {
-            var own = imageKeys.Select((_, n) => sequences[n] == sequences[held]).ToArray();
-            distances = distances.masked_fill(tensor(own).view(-1, 1), double.PositiveInfinity);
-        }
-        return distances.amin([0]).clamp_min(0).sqrt().to(features.dtype).to(device).MoveToOuterDisposeScope();
+        var query = bank.Standardize(features.unsqueeze(0));                                  // [1, K, D]
+        var distances = (query - normals).pow(2).sum([2]);                                     // [N, K]
+        var own = bank.OwnSequence([imageKey]).view(-1, 1);                                    // [N, 1]
+        return distances.masked_fill(own, double.PositiveInfinity).amin([0]).clamp_min(0).sqrt()
+            .to(features.dtype).to(features.device).MoveToOuterDisposeScope();
     }
 
-    public void Dispose()
-    {
-        bank.Dispose();
-        mean.Dispose();
-        scale.Dispose();
-    }
+    public void Dispose() => bank.Dispose();
 }

@@ -18,31 +18,21 @@ namespace AnomalyMoE.Experts;
 public sealed class LayoutMemory : IDisposable
 {
     /// <summary>The floor of a channel's spread, as a share of the spread of all channels of all cells.</summary>
-    public const double SpreadFloor = 0.1;
+    public const double SpreadFloor = NormalBank.SpreadFloor;
 
-    readonly Tensor bank;      // [N, cells, D], standardised
-    readonly Tensor mean;      // [cells, D]
-    readonly Tensor scale;     // [cells, D]
-    readonly long[] imageKeys; // ImageKey of each normal, to find a held image
-    readonly int[] sequences;  // sequence of each normal, left out of the comparison of a held image of that sequence
+    readonly NormalBank bank;   // [N, cells, D]
 
-    LayoutMemory(Tensor layouts, long[] imageKeys, int[] sequences, int grid)
+    LayoutMemory(NormalBank bank, int grid)
     {
+        this.bank = bank;
         Grid = grid;
-        this.imageKeys = imageKeys;
-        this.sequences = sequences;
-        using var scope = NewDisposeScope();
-        mean = layouts.mean([0]).MoveToOuterDisposeScope();
-        var spread = layouts.std(0, unbiased: false);
-        scale = (spread + SpreadFloor * layouts.std()).MoveToOuterDisposeScope();
-        bank = ((layouts - mean) / scale).MoveToOuterDisposeScope();
     }
 
     /// <summary>Side of the pooled layout.</summary>
     public int Grid { get; }
 
     /// <summary>How many normals the memory holds.</summary>
-    public int Count => imageKeys.Length;
+    public int Count => bank.ImageKeys.Count;
 
     /// <summary>
     /// A memory of normal layouts <c>[N, grid², D]</c> (<see cref="Layouts"/>) with each image's <see cref="ImageKey"/> and,
@@ -53,17 +43,7 @@ public sealed class LayoutMemory : IDisposable
     {
         if (layouts.dim() != 3 || layouts.shape[1] != (long)grid * grid)
             throw new AnomalyMoEException($"A layout memory of grid {grid} needs layouts [N, {grid * grid}, D]; got [{string.Join(", ", layouts.shape)}].");
-        if (layouts.shape[0] != imageKeys.Count)
-            throw new AnomalyMoEException($"A layout memory got {layouts.shape[0]} layouts but {imageKeys.Count} image keys.");
-        if (layouts.shape[0] < 2)
-            throw new AnomalyMoEException($"A layout memory needs at least two normal images to compare with; got {layouts.shape[0]}.");
-        var sequenceOf = sequences?.ToArray() ?? Enumerable.Range(0, imageKeys.Count).ToArray();
-        if (sequenceOf.Length != imageKeys.Count)
-            throw new AnomalyMoEException($"A layout memory got {imageKeys.Count} image keys but {sequenceOf.Length} sequence indices.");
-        if (sequenceOf.Distinct().Count() < 2)
-            throw new AnomalyMoEException("A layout memory needs normals of at least two sequences, so that each can be compared with another.");
-        using var copy = layouts.detach().to(ScalarType.Float32).cpu();
-        return new LayoutMemory(copy, imageKeys.ToArray(), sequenceOf, grid);
+        return new LayoutMemory(NormalBank.Build(layouts, imageKeys, sequences, "layout memory"), grid);
     }
 
     /// <summary>
@@ -86,25 +66,16 @@ public sealed class LayoutMemory : IDisposable
     /// <param name="imageKeys">Each image's <see cref="ImageKey"/>.</param>
     public Tensor Map(Tensor layouts, IReadOnlyList<long> imageKeys)
     {
-        if (layouts.dim() != 3 || layouts.shape[1] != bank.shape[1] || layouts.shape[2] != bank.shape[2])
-            throw new AnomalyMoEException($"Layouts [{string.Join(", ", layouts.shape)}] do not match the memory's [N, {bank.shape[1]}, {bank.shape[2]}].");
+        if (layouts.dim() != 3 || layouts.shape[1] != bank.Rows.shape[1] || layouts.shape[2] != bank.Rows.shape[2])
+            throw new AnomalyMoEException($"Layouts [{string.Join(", ", layouts.shape)}] do not match the memory's [N, {bank.Rows.shape[1]}, {bank.Rows.shape[2]}].");
         if (layouts.shape[0] != imageKeys.Count)
             throw new AnomalyMoEException($"Got {layouts.shape[0]} layouts but {imageKeys.Count} image keys.");
         using var scope = NewDisposeScope();
         var device = layouts.device;
-        var query = (layouts.to(ScalarType.Float32).cpu() - mean) / scale;                       // [B, cells, D]
-        var cellDistances = (query.unsqueeze(1) - bank.unsqueeze(0)).pow(2).sum([3]);           // [B, N, cells]
+        var query = bank.Standardize(layouts);                                                   // [B, cells, D]
+        var cellDistances = (query.unsqueeze(1) - bank.Rows.unsqueeze(0)).pow(2).sum([3]);      // [B, N, cells]
         var total = cellDistances.sum([2]);                                                      // [B, N]
-        var isOwnSequence = new bool[imageKeys.Count * this.imageKeys.Length];
-        for (int b = 0; b < imageKeys.Count; b++)
-        {
-            int held = Array.IndexOf(this.imageKeys, imageKeys[b]);
-            if (held < 0) continue;
-            for (int n = 0; n < this.imageKeys.Length; n++)
-                isOwnSequence[b * this.imageKeys.Length + n] = sequences[n] == sequences[held];
-        }
-        var self = tensor(isOwnSequence).view(total.shape);
-        var nearest = total.masked_fill(self, double.PositiveInfinity).argmin(1);               // [B]
+        var nearest = total.masked_fill(bank.OwnSequence(imageKeys), double.PositiveInfinity).argmin(1);   // [B]
         var cells = cellDistances.gather(1, nearest.view(-1, 1, 1).expand(-1, 1, cellDistances.shape[2])).squeeze(1);
         return cells.clamp_min(0).sqrt().view(-1, 1, Grid, Grid).to(device).MoveToOuterDisposeScope();
     }
@@ -122,17 +93,12 @@ public sealed class LayoutMemory : IDisposable
     }
 
     /// <summary>The memory as tensors to save (<see cref="FromTensors"/> reads them back).</summary>
-    public Dictionary<string, Tensor> ToTensors()
+    public Dictionary<string, Tensor> ToTensors() => new()
     {
-        using var scope = NewDisposeScope();
-        var layouts = (bank * scale + mean).MoveToOuterDisposeScope();
-        return new Dictionary<string, Tensor>
-        {
-            ["layouts"] = layouts,
-            ["image_keys"] = tensor(imageKeys).MoveToOuterDisposeScope(),
-            ["sequences"] = tensor(sequences.Select(s => (long)s).ToArray()).MoveToOuterDisposeScope(),
-        };
-    }
+        ["layouts"] = bank.Unstandardized(),
+        ["image_keys"] = tensor(bank.ImageKeys.ToArray()),
+        ["sequences"] = tensor(bank.Sequences.Select(s => (long)s).ToArray()),
+    };
 
     /// <summary>A memory from saved <see cref="ToTensors"/>; <paramref name="source"/> names the file in errors.</summary>
     public static LayoutMemory FromTensors(IReadOnlyDictionary<string, Tensor> tensors, int grid, string source)
@@ -143,10 +109,5 @@ public sealed class LayoutMemory : IDisposable
         return Build(layouts, keys.data<long>().ToArray(), grid, sequences.data<long>().Select(s => (int)s).ToArray());
     }
 
-    public void Dispose()
-    {
-        bank.Dispose();
-        mean.Dispose();
-        scale.Dispose();
-    }
+    public void Dispose() => bank.Dispose();
 }
