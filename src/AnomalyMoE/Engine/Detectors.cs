@@ -160,13 +160,9 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                 using (batch)
                 using (var scope = NewDisposeScope())
                 {
-                    var images = batch.Images.to(device);
-                    using var tokens = encoder.Encode(images, o.TapLayers);
-                    var componentMasks = o.ComponentExperts > 0 ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3]) : null;
-                    // Colour jitter is a training augmentation: at test time the global experts see the image itself (as in
-                    // EfficientAD, whose autoencoder–student pair they are); a random view would add noise to every score.
-                    var globalView = o.GlobalExperts > 0 && o.Global.Input == GlobalExpertInput.Image ? AnomalyMoETrainer.GlobalView(images, preset) : null;
-                    using var output = model.forward(new AnomalyMoEInput(images, globalView, componentMasks) { ImageTokens = tokens, TestTime = true });
+                    using var inputs = ModelBatch.ForEvaluation(batch, preset, encoder, masks, device);
+                    var (images, tokens) = (inputs.Images, inputs.Tokens);
+                    using var output = model.forward(inputs.Input);
                     using var levels = model.LevelMaps(output, images.shape[2], images.shape[3]);
                     if (levels.Patch is { } p) patch.Add(p.cpu().DetachFromDisposeScope());
                     if (levels.Global is { } g)
@@ -177,13 +173,12 @@ public sealed class AnomalyMoEDetector(TrainingPreset preset, AnomalyMoEModel mo
                     if (levels.Component is { } c)
                     {
                         // With component experts the batch always has masks, so the output holds their features.
-                        component.Add((components is null ? c : components.Map(batch.Records, output.Components!, componentMasks!, c)).cpu().DetachFromDisposeScope());
+                        component.Add((components is null ? c : components.Map(batch.Records, output.Components!, inputs.ComponentMasks!, c)).cpu().DetachFromDisposeScope());
                         componentByMemory.AddRange(batch.Records.Select(r => components?.Covers(r) ?? false));
                     }
                     weights.Add(output.Routing.Weights.cpu().DetachFromDisposeScope());
                     using var mask = output.Routing.Mask.cpu().to_type(ScalarType.Float32);
                     for (int b = 0; b < batch.Count; b++) selected.Add(mask[b].data<float>().ToArray());
-                    if (componentMasks is not null) foreach (var m in componentMasks) m.Dispose();
                 }
                 done += batch.Count;
                 progress.Report("evaluate", done, records.Count);

@@ -176,56 +176,20 @@ public static class AnomalyMoETrainer
     }
 
     /// <summary>
-    /// One training iteration; returns the learning rate and every loss component. The image view's token maps come from
-    /// <paramref name="features"/> (which encodes what it does not hold); the jittered view is encoded afresh.
+    /// One training iteration (<see cref="ModelBatch.ForTraining"/>, then <see cref="Step"/>); returns the learning rate and
+    /// every loss component.
     /// </summary>
     public static Dictionary<string, double> Iteration(int iteration, ImageBatch batch, int seed, TrainingPreset preset, AnomalyMoEModel model,
         ExpertInformationRepulsion eir, EncoderFeatureCache features, ComponentMaskSet? masks, StableAdamW optimizer, Adam estimatorOptimizer,
         WarmCosineSchedule schedule, Device device, IterationProfile? profile = null)
     {
-        var options = preset.Model;
         manual_seed(IterationSeed(seed, iteration, 0));
         var random = new Random((int)(IterationSeed(seed, iteration, 1) & 0x7FFFFFFF));
         using var scope = NewDisposeScope();
-        var images = batch.Images.to(device);
         profile?.Start();
-        using var tokens = features.Encode(batch.Records, images);
-        // The global experts' view: the colour-jittered image and its own token maps as their target (reference), or the
-        // plain image, whose token maps are the cached ones — no encoder pass once the cache is warm. Without global
-        // experts no view is needed.
-        Tensor? globalView = null;
-        EncoderOutput? jitteredTokens = null;
-        bool imageGlobal = options.GlobalExperts > 0 && options.Global.Input == GlobalExpertInput.Image;
-        if (options.GlobalExperts > 0)
-        {
-            if (preset.GlobalView == GlobalExpertView.Jittered)
-            {
-                var jittered = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
-                jitteredTokens = features.Encoder.Encode(jittered, options.TapLayers);
-                if (imageGlobal) globalView = GlobalView(jittered, preset);
-            }
-            else if (imageGlobal)
-            {
-                globalView = GlobalView(images, preset);
-            }
-        }
-        using var ownedJitteredTokens = jitteredTokens;
-        profile?.Lap("encoder");
-        var componentMasks = options.ComponentExperts > 0 && masks is not null
-            ? masks.Masks(batch.Records, tokens, images.shape[2], images.shape[3])
-            : null;
-        profile?.Lap("component masks");
-        var input = new AnomalyMoEInput(images, globalView, componentMasks)
-        {
-            ImageTokens = tokens,
-            JitteredTokens = jitteredTokens ?? (options.GlobalExperts > 0 ? tokens : null),
-        };
-
-        var values = Step(model, eir, input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping, preset.UnselectedExperts, profile,
-            options.Objectives.HardMining.At(iteration));
-        if (componentMasks is not null)
-            foreach (var m in componentMasks) m.Dispose();
-        return values;
+        using var inputs = ModelBatch.ForTraining(batch, preset, features, masks, device, profile);
+        return Step(model, eir, inputs.Input, optimizer, estimatorOptimizer, schedule.At(iteration), random, preset.GradientClipping, preset.UnselectedExperts, profile,
+            preset.Model.Objectives.HardMining.At(iteration));
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
+using AnomalyMoE.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,28 +8,6 @@ namespace AnomalyMoE.Tests.Encoders;
 
 public sealed class EncoderFeatureCacheTests
 {
-    /// <summary>Tokens = 14×14 cell means of the image (3 channels + a constant), one class token; counts its calls.</summary>
-    sealed class CountingEncoder : IFeatureEncoder
-    {
-        public int Calls { get; private set; }
-        public EncoderInfo Info { get; } = new("cell-mean", 4, 14, 2, 1, ImageNormalization.ImageNet);
-
-        public EncoderOutput Encode(Tensor images, IReadOnlyList<int> layers)
-        {
-            Calls++;
-            using var scope = NewDisposeScope();
-            var cells = nn.functional.avg_pool2d(images, 14);
-            var tokens = cat([cells, ones_like(cells[.., ..1])], 1).flatten(2).permute(0, 2, 1);
-            var withCls = cat([zeros(images.shape[0], 1, 4), tokens], 1);
-            var maps = layers.Select(l => (withCls * (l + 1)).MoveToOuterDisposeScope()).ToArray();
-            return new EncoderOutput(maps, images.mean([2, 3]).MoveToOuterDisposeScope(), (int)cells.shape[2], (int)cells.shape[3]);
-        }
-
-        public void MoveTo(Device device) { }
-        public void ConvertWeights(ScalarType dtype) { }
-        public void Dispose() { }
-    }
-
     static ImageRecord Record(string name) => new($"/data/cat/train/good/{name}.png", "data", "cat", DatasetSplit.Train, "good", null);
 
     static Tensor Images(params int[] seeds) => cat(seeds.Select(s => randn([1, 3, 28, 28], generator: new Generator((ulong)s))).ToArray(), 0);
