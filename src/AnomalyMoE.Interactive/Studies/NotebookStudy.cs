@@ -1,16 +1,11 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using AnomalyMoE.Data;
 using AnomalyMoE.Encoders;
 using AnomalyMoE.Engine;
 using AnomalyMoE.Evaluation;
 using AnomalyMoE.Model;
 using AnomalyMoE.Runtime;
-using AnomalyMoE.Synthetic;
 using AnomalyMoE.Training;
-using AnomalyMoE.Training.Switches;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,20 +62,12 @@ public sealed class NotebookStudy : IDisposable
         RunDirectory run, string work, string? synthCommand, IReadOnlyList<string>? runCommands = null)
     {
         (Options, UsesRealData, DataRoot, Categories, Config, Run, WorkDirectory) = (options, real, dataRoot, infos, config, run, work);
-        var category = CategoryName;
         Preset = config.ResolvePreset();
         this.synthCommand = synthCommand;
-        this.runCommands = runCommands ??
-        [
-            $"amoe train --data {Quote(dataRoot)} --categories {category} --preset {config.Preset}{Iters(config)} --seed {config.Seed}{DeviceFlag} --resume --out {Quote(run.Root)}",
-            $"amoe test --run {Quote(run.Root)}{DeviceFlag}",
-        ];
+        this.runCommands = runCommands ?? CommandLines.TrainAndTest(config, run.Root);
     }
 
-    /// <summary><c> --device …</c> unless the study runs on the command line's default (auto).</summary>
-    string DeviceFlag => Options.Device == DeviceChoice.Auto ? "" : $" --device {Options.Device.ToString().ToLowerInvariant()}";
-
-    static string Iters(TrainingRunConfig config) => config.Iterations is { } n ? $" --iters {n.ToString(CultureInfo.InvariantCulture)}" : "";
+    StudyCommands CommandLines => new(DataRoot, CategoryName, Options.Device);
 
     /// <summary>
     /// The <c>amoe</c> commands that reproduce this study's AnomalyMoE run (data, training, evaluation) with the same
@@ -89,11 +76,7 @@ public sealed class NotebookStudy : IDisposable
     public IReadOnlyList<string> Commands => (synthCommand is null ? runCommands : runCommands.Prepend(synthCommand)).ToArray();
 
     /// <summary>The commands that build and evaluate the PatchCore baseline of <see cref="EvaluatePatchCore"/>.</summary>
-    public IReadOnlyList<string> PatchCoreCommands =>
-    [
-        $"amoe train --method patchcore --data {Quote(DataRoot)} --categories {CategoryName} --preset {Config.Preset} --seed {Config.Seed}{DeviceFlag} --out {Quote(PatchCoreRun.Root)}",
-        $"amoe test --run {Quote(PatchCoreRun.Root)}{DeviceFlag}",
-    ];
+    public IReadOnlyList<string> PatchCoreCommands => CommandLines.PatchCore(Config, PatchCoreRun.Root);
 
     /// <summary>Prepares the data and the run's configuration; trains nothing.</summary>
     public static NotebookStudy Create(StudyOptions options, IProgress<ProgressUpdate>? progress = null)
@@ -103,37 +86,16 @@ public sealed class NotebookStudy : IDisposable
         var clock = Stopwatch.StartNew();
         var work = Path.GetFullPath(o.WorkDirectory ?? Path.Combine(Path.GetTempPath(), "anomalymoe-notebooks"));
         Directory.CreateDirectory(work);
-
-        string root;
-        IReadOnlyList<string> categories;
-        string? synth = null;
-        if (o.DataRoot is { } real)
-        {
-            root = Path.GetFullPath(real);
-            var found = MvtecDatasetReader.DiscoverCategories(root);
-            if (found.Count == 0) throw new AnomalyMoEException($"No categories (<category>/train/good/…) under '{root}'.");
-            if (o.Category is { } named && !found.Contains(named)) throw new AnomalyMoEException($"Category '{named}' is not under '{root}'; found: {string.Join(", ", found)}.");
-            categories = o.Category is { } one ? [one] : o.AllCategories ? found : [found[0]];
-        }
-        else
-        {
-            var dataDir = Path.Combine(work, "data", $"{o.Family}-s{o.SynthSeed}-{o.SynthSize}px-{o.SynthTrain}-{o.SynthTest}");
-            GenerateOnce(new SynthOptions([o.Family], o.SynthSeed, o.SynthSize, o.SynthTrain, o.SynthTest), dataDir, progress);
-            root = Path.Combine(dataDir, o.Family);
-            var family = SyntheticFamilies.Categories(o.Family).Select(c => c.Name).ToList();
-            categories = o.Category is { } one ? [one] : o.AllCategories ? family : [family[0]];
-            synth = $"amoe synth --family {o.Family} --seed {o.SynthSeed} --size {o.SynthSize} --train {o.SynthTrain} --test {o.SynthTest} --out {Quote(dataDir)}";
-        }
-
+        var source = StudyData.Locate(o, work, progress);
         var config = new TrainingRunConfig
         {
             Preset = TrainingPresets.Get(o.Preset).Name,
-            Data = [new DataRoot(root, categories.ToArray())],
+            Data = [new DataRoot(source.Root, source.Categories.ToArray())],
             Iterations = o.Iterations,
             Seed = o.Seed,
         };
-        var infos = Read(config);
-        var study = new NotebookStudy(o, o.DataRoot is not null, root, infos, config, RunFolder(work, infos, config), work, synth);
+        var infos = StudyData.Read(config);
+        var study = new NotebookStudy(o, o.DataRoot is not null, source.Root, infos, config, StudyData.RunFolder(work, infos, config), work, source.SynthCommand);
         study.Timings["data"] = clock.Elapsed.TotalSeconds;
         return study;
     }
@@ -148,18 +110,11 @@ public sealed class NotebookStudy : IDisposable
         var config = variant.Apply(Config);
         config.ResolvePreset();
         var run = new RunDirectory(Path.Combine(AblationDirectory, variant.FolderName));
-        string[] commands = variant.GridPoint is { } grid
-            ?
-            [
-                $"amoe ablate --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{Iters(config)} --seed {config.Seed} --grid \"{grid}\" --no-baseline{DeviceFlag} --out {Quote(AblationDirectory)}",
-            ]
-            :
-            [
-                $"amoe train --data {Quote(DataRoot)} --categories {CategoryName} --preset {config.Preset}{Iters(config)} --seed {config.Seed}{DeviceFlag} --resume --out {Quote(run.Root)}",
-                $"amoe test --run {Quote(run.Root)} --overlays 0{DeviceFlag}",
-            ];
+        var commands = variant.GridPoint is { } grid
+            ? CommandLines.Ablate(config, grid, AblationDirectory)
+            : CommandLines.TrainAndTest(config, run.Root, overlays: false);
         var study = new NotebookStudy(Options, UsesRealData, DataRoot, Categories, config, run, WorkDirectory, synthCommand, commands);
-        CopyComponentCache(Run, study.Run);
+        StudyData.CopyComponentCache(Run, study.Run);
         return study;
     }
 
@@ -175,8 +130,8 @@ public sealed class NotebookStudy : IDisposable
         if (names.FirstOrDefault(n => !found.Contains(n)) is { } missing)
             throw new AnomalyMoEException($"Category '{missing}' is not under the sibling dataset '{root}'.");
         var config = Config with { Data = [new DataRoot(root, names)] };
-        var infos = Read(config);
-        return new NotebookStudy(Options, UsesRealData, root, infos, config, RunFolder(WorkDirectory, infos, config), WorkDirectory, synthCommand);
+        var infos = StudyData.Read(config);
+        return new NotebookStudy(Options, UsesRealData, root, infos, config, StudyData.RunFolder(WorkDirectory, infos, config), WorkDirectory, synthCommand);
     }
 
     /// <summary>Where <see cref="Variant"/> runs go (an <c>amoe ablate --out</c> folder).</summary>
@@ -245,67 +200,32 @@ public sealed class NotebookStudy : IDisposable
     /// A few normal and a few anomalous test images, the anomalies spread over the defect types; with several categories the
     /// counts are shared out over the categories in turn, normal images first.
     /// </summary>
-    public IReadOnlyList<ImageRecord> TestSamples(int normal = 2, int anomalous = 6)
-    {
-        var normals = new List<ImageRecord>();
-        var anomalies = new List<ImageRecord>();
-        for (int k = 0; k < Categories.Count; k++)
-        {
-            var test = Categories[k].Test.ToList();
-            normals.AddRange(test.Where(r => r.Label == 0).Take(Share(normal, k)));
-            anomalies.AddRange(SpreadOverTypes(test.Where(r => r.Label == 1), Share(anomalous, k)));
-        }
-        return normals.Concat(anomalies).ToList();
-    }
-
-    /// <summary>Category <paramref name="k"/>'s part of <paramref name="total"/> shared out in turn (earlier categories take the remainder).</summary>
-    int Share(int total, int k) => total / Categories.Count + (k < total % Categories.Count ? 1 : 0);
-
-    static List<ImageRecord> SpreadOverTypes(IEnumerable<ImageRecord> anomalies, int count)
-    {
-        var byType = anomalies.GroupBy(r => r.DefectType).Select(g => new Queue<ImageRecord>(g)).ToList();
-        var picked = new List<ImageRecord>();
-        while (picked.Count < count && byType.Any(q => q.Count > 0))
-        {
-            foreach (var queue in byType.Where(q => q.Count > 0))
-            {
-                if (picked.Count == count) break;
-                picked.Add(queue.Dequeue());
-            }
-        }
-        return picked;
-    }
+    public IReadOnlyList<ImageRecord> TestSamples(int normal = 2, int anomalous = 6) => StudySamples.Test(Categories, normal, anomalous);
 
     /// <summary>The first training images (all normal), shared out over the categories.</summary>
-    public IReadOnlyList<ImageRecord> TrainSamples(int count) =>
-        Enumerable.Range(0, Categories.Count).SelectMany(k => Categories[k].Train.Take(Share(count, k))).ToList();
+    public IReadOnlyList<ImageRecord> TrainSamples(int count) => StudySamples.Train(Categories, count);
 
     /// <summary>
-    /// Images prepared as the engine feeds them to the model: the transformed image, the global experts' view, the
-    /// encoder's token maps of both, and the component masks. The global experts' view is the image itself, as at
-    /// evaluation (so level maps match <c>amoe test</c>), or with <paramref name="trainingView"/> the colour-jittered view
-    /// training draws, whose token maps are the global loss's target (so loss terms match losses.csv).
+    /// Images prepared as the engine feeds them to the model (<see cref="ModelBatch"/>): as <c>amoe test</c> does, so level
+    /// maps are the model's maps that evaluation scores (the global experts see the image itself, the patch level runs on the
+    /// test-time groups), or with <paramref name="trainingView"/> as the trainer does, with the global experts' view of the
+    /// preset (the colour-jittered view the trainer draws under the reference's choice), so loss terms match losses.csv.
     /// </summary>
     public StudyBatch LoadBatch(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress = null, bool trainingView = false)
     {
-        if (records.Count == 0) throw new ArgumentException("No images to load.", nameof(records));
+        if (records.Count == 0) throw new AnomalyMoEException("No images to load.");
         var device = TorchRuntime.Resolve(Options.Device);
         var masks = Preset.Model.ComponentExperts > 0 ? ComponentMasks(progress) : null;
         var loader = new ImageBatchLoader(records, Preset.Transform, new BatchLoaderOptions(records.Count, WithJitter: trainingView));
         using var batch = loader.Batches().Single();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        // Tensor.to hands back the same tensor when nothing moves; the batch owns that one, so copy.
-        var images = batch.Images.to(device).clone();
-        var jittered = trainingView ? batch.Jittered!.to(device).clone() : images.clone();
-        var tokens = Encoder.Encode(images, Preset.Model.TapLayers);
-        var jitteredTokens = Encoder.Encode(jittered, Preset.Model.TapLayers);
-        var componentMasks = masks?.Masks(batch.Records, tokens, images.shape[2], images.shape[3]);
-        var globalView = AnomalyMoETrainer.GlobalView(jittered, Preset);
-        var kept = tokens.Layers.Concat(jitteredTokens.Layers).Append(tokens.GlobalToken).Append(jitteredTokens.GlobalToken)
-            .Concat(componentMasks ?? []).Append(images).Append(globalView);
-        foreach (var t in kept) t.MoveToOuterDisposeScope();
-        return new StudyBatch(batch.Records, images, globalView, batch.Masks.clone().MoveToOuterDisposeScope(), tokens, jitteredTokens, componentMasks, Encoder.Info);
+        // A cache without a budget: every image is encoded, as in the trainer's first epoch.
+        using var uncached = new EncoderFeatureCache(Encoder, Preset.Model.TapLayers, budgetBytes: 0);
+        var model = trainingView
+            ? ModelBatch.ForTraining(batch, Preset, uncached, masks, device)
+            : ModelBatch.ForEvaluation(batch, Preset, Encoder, masks, device, withLossTarget: true);
+        return new StudyBatch(model.MoveToOuterDisposeScope(), batch.Masks.clone().MoveToOuterDisposeScope(), Encoder.Info);
     }
 
     /// <summary>
@@ -350,57 +270,6 @@ public sealed class NotebookStudy : IDisposable
         int e = (int)weights.shape[1];
         return Enumerable.Range(0, (int)weights.shape[0]).Select(i => flat.AsSpan(i * e, e).ToArray()).ToArray();
     }
-
-    static IReadOnlyList<CategoryInfo> Read(TrainingRunConfig config)
-    {
-        var catalog = MvtecDatasetReader.Read(config.Sources());
-        foreach (var info in catalog.Categories)
-        {
-            if (info.Train.Count() < 2) throw new AnomalyMoEException($"Category '{info.Key}' has {info.Train.Count()} training images; at least 2 are needed.");
-            if (info.Test.Select(r => r.Label).Distinct().Count() < 2)
-                throw new AnomalyMoEException($"The test images of '{info.Key}' do not hold both normal and anomalous images.");
-        }
-        return catalog.Categories.ToList();
-    }
-
-    /// <summary>Generates the synthetic family once per settings (a marker file records a finished generation).</summary>
-    static void GenerateOnce(SynthOptions options, string dataDir, IProgress<ProgressUpdate>? progress)
-    {
-        var done = Path.Combine(dataDir, ".generated");
-        if (File.Exists(done)) return;
-        SyntheticBenchmark.Generate(options, dataDir, progress);
-        AtomicFile.WriteText(done, "");
-    }
-
-    static void CopyComponentCache(RunDirectory from, RunDirectory to)
-    {
-        if (!Directory.Exists(from.ComponentCacheDirectory)) return;
-        Directory.CreateDirectory(to.ComponentCacheDirectory);
-        foreach (var file in Directory.GetFiles(from.ComponentCacheDirectory, "*.pth"))
-        {
-            var target = Path.Combine(to.ComponentCacheDirectory, Path.GetFileName(file));
-            if (!File.Exists(target)) File.Copy(file, target);
-        }
-    }
-
-    /// <summary>A run folder named by categories, preset, iterations and the configuration's hash.</summary>
-    static RunDirectory RunFolder(string work, IReadOnlyList<CategoryInfo> infos, TrainingRunConfig config)
-    {
-        var iterations = config.Iterations is { } n ? $"-{n.ToString(CultureInfo.InvariantCulture)}it" : "";
-        // A few categories are named; a whole benchmark (15 MVTec AD categories) is counted, to keep the path short.
-        var name = infos.Count == 1 ? infos[0].Key
-            : infos.Count <= 3 ? $"{infos[0].Dataset}/{string.Join("+", infos.Select(i => i.Category))}"
-            : $"{infos[0].Dataset}/{infos.Count}-categories";
-        return new RunDirectory(Path.Combine(work, "runs", $"{Safe(name)}-{config.Preset}{iterations}-{Hash(config)}"));
-    }
-
-    /// <summary>Eight hex digits of the configuration: runs with other data or settings get other folders.</summary>
-    static string Hash(TrainingRunConfig config) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config.ToJson())))[..8];
-
-    static string Safe(string name) => new(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '-').ToArray());
-
-    static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '$') ? $"\"{path}\"" : path;
 
     public void Dispose()
     {

@@ -11,22 +11,22 @@ using static TorchSharp.torch;
 namespace AnomalyMoE.Interactive.Studies;
 
 /// <summary>
-/// A batch as the engine feeds it to the model (<see cref="NotebookStudy.LoadBatch"/>): normalised images <c>[B,3,H,W]</c>,
-/// the global experts' jittered view, the ground truth <c>[B,1,H,W]</c>, the encoder's token maps of both views and each
-/// image's component masks. Owns its tensors.
+/// A batch as the engine feeds it to the model (<see cref="NotebookStudy.LoadBatch"/>): the <see cref="ModelBatch"/>
+/// (normalised images <c>[B,3,H,W]</c>, token maps, the global experts' view, component masks) and the ground truth
+/// <c>[B,1,H,W]</c>. Owns its tensors.
 /// </summary>
-public sealed class StudyBatch(IReadOnlyList<ImageRecord> records, Tensor images, Tensor globalView, Tensor groundTruth,
-    EncoderOutput tokens, EncoderOutput jitteredTokens, IReadOnlyList<Tensor>? componentMasks, EncoderInfo encoder) : IDisposable
+public sealed class StudyBatch(ModelBatch model, Tensor groundTruth, EncoderInfo encoder) : IDisposable
 {
-    public IReadOnlyList<ImageRecord> Records { get; } = records;
-    public Tensor Images { get; } = images;
-    public Tensor GlobalView { get; } = globalView;
+    /// <summary>What the model is given.</summary>
+    public ModelBatch Model { get; } = model;
+
+    public IReadOnlyList<ImageRecord> Records => Model.Records;
+    public Tensor Images => Model.Images;
+    public EncoderOutput Tokens => Model.Tokens;
     public Tensor GroundTruth { get; } = groundTruth;
-    public EncoderOutput Tokens { get; } = tokens;
-    public EncoderOutput JitteredTokens { get; } = jitteredTokens;
 
     /// <summary>Per image its component masks <c>[n,H,W]</c>; null when the model has no component experts.</summary>
-    public IReadOnlyList<Tensor>? ComponentMasks { get; } = componentMasks;
+    public IReadOnlyList<Tensor>? ComponentMasks => Model.ComponentMasks;
 
     public EncoderInfo Encoder { get; } = encoder;
     public int Count => Records.Count;
@@ -45,7 +45,7 @@ public sealed class StudyBatch(IReadOnlyList<ImageRecord> records, Tensor images
     }
 
     /// <summary>The model's input, with the precomputed token maps (as the trainer and the detector pass them).</summary>
-    public AnomalyMoEInput Input => new(Images, GlobalView, ComponentMasks) { ImageTokens = Tokens, JitteredTokens = JitteredTokens };
+    public AnomalyMoEInput Input => Model.Input;
 
     /// <summary>Gallery panels: each image, <paramref name="maps"/> (<c>[B,1,h,w]</c>) over it, its ground truth outlined.</summary>
     public IReadOnlyList<MapPanel> Panels(Tensor? maps = null, IReadOnlyList<double>? scores = null, bool outlineGroundTruth = true) =>
@@ -53,12 +53,8 @@ public sealed class StudyBatch(IReadOnlyList<ImageRecord> records, Tensor images
 
     public void Dispose()
     {
-        Images.Dispose();
-        GlobalView.Dispose();
+        Model.Dispose();
         GroundTruth.Dispose();
-        Tokens.Dispose();
-        JitteredTokens.Dispose();
-        foreach (var m in ComponentMasks ?? []) m.Dispose();
     }
 }
 

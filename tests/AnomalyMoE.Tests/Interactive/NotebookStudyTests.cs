@@ -74,18 +74,26 @@ public class NotebookStudyTests
     }
 
     // Level maps in the galleries must be the maps `amoe test` scores, so a test batch gives the global experts the image
-    // itself; a batch for loss terms gives them the jittered view the trainer draws.
-    [Fact]
-    public void A_batch_gives_the_global_experts_the_image_itself_unless_the_training_view_is_asked_for()
+    // itself on the test-time groups; a batch for loss terms gives them the view the trainer draws: the plain image under
+    // micro's choice, the colour-jittered view under the reference's.
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("global-view=jittered", true)]
+    public void A_batch_gives_the_global_experts_the_image_itself_unless_the_training_view_is_asked_for(string? gridPoint, bool jitteredTraining)
     {
         using var work = new TempDirectory();
-        using var study = NotebookStudy.Create(StudyOptions.Fast with { Family = SyntheticFamilies.Medical, Iterations = 1, WorkDirectory = work.Path });
-        var samples = study.TestSamples(normal: 1, anomalous: 1);
-        using var test = study.LoadBatch(samples);
-        using var training = study.LoadBatch(samples, trainingView: true);
-        using var expected = AnomalyMoE.Training.AnomalyMoETrainer.GlobalView(test.Images, study.Preset);
-        Assert.True(test.GlobalView.allclose(expected, rtol: 0, atol: 0));
-        Assert.True(test.JitteredTokens.Layers[0].allclose(test.Tokens.Layers[0], rtol: 0, atol: 1e-6));
-        Assert.False(training.GlobalView.allclose(expected, rtol: 0, atol: 1e-3));
+        using var fast = NotebookStudy.Create(StudyOptions.Fast with { Family = SyntheticFamilies.Medical, Iterations = 1, WorkDirectory = work.Path });
+        using var study = gridPoint is null ? null : fast.Variant(new StudyVariant("view", gridPoint));
+        var subject = study ?? fast;
+        var samples = subject.TestSamples(normal: 1, anomalous: 1);
+        using var test = subject.LoadBatch(samples);
+        using var training = subject.LoadBatch(samples, trainingView: true);
+        using var plain = AnomalyMoE.Training.AnomalyMoETrainer.GlobalView(test.Images, subject.Preset);
+        Assert.True(test.Model.GlobalView!.allclose(plain, rtol: 0, atol: 0));
+        Assert.Same(test.Model.Tokens, test.Model.GlobalTokens);
+        Assert.True(test.Model.TestTime);
+        Assert.False(training.Model.TestTime);
+        Assert.Equal(jitteredTraining, !training.Model.GlobalView!.allclose(plain, rtol: 0, atol: 1e-3));
+        Assert.Equal(jitteredTraining, !ReferenceEquals(training.Model.Tokens, training.Model.GlobalTokens));
     }
 }
