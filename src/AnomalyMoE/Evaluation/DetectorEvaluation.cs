@@ -13,11 +13,13 @@ public sealed record LevelResult(string Level, double? ImageAuroc, int Anomalous
 /// <param name="ExpertLevelAuroc">Per expert level the run has (<see cref="ExpertLevels"/>), the image AUROC when that
 /// level's map alone is fused; empty for the baseline.</param>
 /// <param name="Attribution">Each expert level alone against each anomaly level (<see cref="ExpertAttribution"/>); null for the baseline.</param>
+/// <param name="Images">Each test image's scores (<c>image_scores.csv</c>).</param>
 public sealed record CategoryEvaluation(CategoryMetrics Metrics, int TestImages, int AnomalousImages, IReadOnlyList<LevelResult> Levels,
     IReadOnlyList<double> RoutingFrequency, DatasetSpecificMetrics? DatasetMetrics = null, IReadOnlyDictionary<string, double>? ExpertLevelAuroc = null,
-    ExpertAttribution? Attribution = null)
+    ExpertAttribution? Attribution = null, IReadOnlyList<ImageScore>? Images = null)
 {
     public IReadOnlyDictionary<string, double> ExpertLevelAuroc { get; init; } = ExpertLevelAuroc ?? new Dictionary<string, double>();
+    public IReadOnlyList<ImageScore> Images { get; init; } = Images ?? [];
 }
 
 /// <summary>The evaluation of a detector on a set of categories.</summary>
@@ -111,7 +113,8 @@ public static class DetectorEvaluation
             var expertLevels = predictions.ExpertLevelScores.ToDictionary(kv => kv.Key, kv => BinaryMetrics.Compute(kv.Value, labels).Auroc, StringComparer.Ordinal);
             var attribution = predictions.ExpertLevelScores.Count == 0 ? null
                 : ExpertAttribution.Compute(test.Select(r => r.Label).ToList(), test.Select(ExpertAttribution.LevelOf).ToList(), predictions.ExpertLevelScores);
-            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics, expertLevels, attribution));
+            results.Add(new CategoryEvaluation(metrics, test.Count, labels.Count(l => l == 1), levels, frequency, datasetMetrics, expertLevels, attribution,
+                ImageScore.Of(predictions)));
             if (reportDirectory is not null && overlaysPerSide > 0)
                 overlays.AddRange(OverlayWriter.WriteExtremes(reportDirectory, category.Key, predictions, detector.Settings.Transform, overlaysPerSide));
             index++;

@@ -10,7 +10,8 @@ using static TorchSharp.torch;
 namespace AnomalyMoE.Evaluation;
 
 /// <summary>
-/// Writes an <see cref="EvaluationReport"/> as <c>metrics.json</c>, <c>metrics.csv</c> and <c>report.md</c>.
+/// Writes an <see cref="EvaluationReport"/> as <c>metrics.json</c>, <c>metrics.csv</c>, <c>report.md</c> and
+/// <c>image_scores.csv</c> (<see cref="ImageScore.ToCsv"/>).
 /// metrics.json keys (documented in the README): <c>method</c>, <c>preset</c>, <c>experts</c>,
 /// <c>categories.&lt;dataset/category&gt;</c> with <c>image_auroc</c>, <c>image_ap</c>, <c>image_f1_max</c>, <c>pixel_auroc</c>,
 /// <c>pixel_ap</c>, <c>pixel_f1_max</c>, <c>pixel_aupro</c> (null when the dataset has no masks), <c>test_images</c>,
@@ -32,6 +33,7 @@ public static class EvaluationReportWriter
         AtomicFile.WriteText(Path.Combine(directory, "metrics.json"), ToJson(report));
         AtomicFile.WriteText(Path.Combine(directory, "metrics.csv"), ToCsv(report));
         AtomicFile.WriteText(Path.Combine(directory, "report.md"), ToMarkdown(report));
+        AtomicFile.WriteText(Path.Combine(directory, "image_scores.csv"), ImageScore.ToCsv(report.Categories));
     }
 
     public static double?[] Values(CategoryMetrics m) =>
