@@ -260,12 +260,6 @@ public static class AnomalyMoETrainer
         return values;
     }
 
-    /// <summary>The jittered view at the global experts' input size (bilinear when the crop is smaller).</summary>
-    public static Tensor GlobalView(Tensor jittered, TrainingPreset preset) =>
-        jittered.shape[2] == preset.GlobalInputSize && jittered.shape[3] == preset.GlobalInputSize
-            ? jittered.alias()
-            : functional.interpolate(jittered, [preset.GlobalInputSize, preset.GlobalInputSize], mode: InterpolationMode.Bilinear, align_corners: false);
-
     /// <summary>A 63-bit seed from (seed, iteration, stream) by SplitMix64 mixing.</summary>
     public static long IterationSeed(int seed, int iteration, int stream)
     {

@@ -3,6 +3,7 @@ using AnomalyMoE.Encoders;
 using AnomalyMoE.Experts;
 using AnomalyMoE.Model;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace AnomalyMoE.Training;
 
@@ -15,7 +16,7 @@ namespace AnomalyMoE.Training;
 /// <param name="Records">The batch's images, in order.</param>
 /// <param name="Images">Normalised images <c>[B,3,H,W]</c> on the device.</param>
 /// <param name="Tokens">The encoder's token maps of <paramref name="Images"/> at the model's taps.</param>
-/// <param name="GlobalView">What image-space global experts see (<see cref="AnomalyMoETrainer.GlobalView"/>); null when they read token maps or there are none.</param>
+/// <param name="GlobalView">What image-space global experts see (<see cref="GlobalViewOf"/>); null when they read token maps or there are none.</param>
 /// <param name="GlobalTokens">Token maps of the global experts' view, their loss target: the jittered view's own under
 /// <see cref="GlobalExpertView.Jittered"/> training, otherwise <paramref name="Tokens"/> itself; null without global experts
 /// or at evaluation without a loss.</param>
@@ -49,7 +50,7 @@ public sealed record ModelBatch(IReadOnlyList<ImageRecord> Records, Tensor Image
                 view = (batch.Jittered ?? throw new InvalidOperationException("The training loader must produce the jittered view.")).to(device);
                 globalTokens = features.Encoder.Encode(view, options.TapLayers);
             }
-            if (options.Global.Input == GlobalExpertInput.Image) globalView = AnomalyMoETrainer.GlobalView(view, preset);
+            if (options.Global.Input == GlobalExpertInput.Image) globalView = GlobalViewOf(view, preset);
         }
         profile?.Lap("encoder");
         var componentMasks = ComponentMasksOf(batch, preset, masks, tokens, images);
@@ -69,10 +70,16 @@ public sealed record ModelBatch(IReadOnlyList<ImageRecord> Records, Tensor Image
         var options = preset.Model;
         var images = OnDevice(batch, device);
         var tokens = encoder.Encode(images, options.TapLayers);
-        var globalView = options.GlobalExperts > 0 && options.Global.Input == GlobalExpertInput.Image ? AnomalyMoETrainer.GlobalView(images, preset) : null;
+        var globalView = options.GlobalExperts > 0 && options.Global.Input == GlobalExpertInput.Image ? GlobalViewOf(images, preset) : null;
         var globalTokens = withLossTarget && options.GlobalExperts > 0 ? tokens : null;
         return new ModelBatch(batch.Records, images, tokens, globalView, globalTokens, ComponentMasksOf(batch, preset, masks, tokens, images), TestTime: true);
     }
+
+    /// <summary>A view at the global experts' input size (bilinear when the crop is smaller).</summary>
+    public static Tensor GlobalViewOf(Tensor view, TrainingPreset preset) =>
+        view.shape[2] == preset.GlobalInputSize && view.shape[3] == preset.GlobalInputSize
+            ? view.alias()
+            : functional.interpolate(view, [preset.GlobalInputSize, preset.GlobalInputSize], mode: InterpolationMode.Bilinear, align_corners: false);
 
     /// <summary>The batch's images on <paramref name="device"/>, as a tensor of this batch's own (the loader's batch keeps its own).</summary>
     static Tensor OnDevice(ImageBatch batch, Device device)

@@ -137,7 +137,7 @@ public static class RandomStepBenchmark
     {
         var imageTokens = encoder.Encode(image, options.TapLayers);
         var jitteredTokens = encoder.Encode(jittered, options.TapLayers);
-        var globalView = AnomalyMoETrainer.GlobalView(jittered, preset with { GlobalInputSize = globalSize });
+        var globalView = ModelBatch.GlobalViewOf(jittered, preset with { GlobalInputSize = globalSize });
         var input = new AnomalyMoEInput(image, globalView, options.ComponentExperts > 0 ? masks : null)
         {
             ImageTokens = imageTokens,

@@ -88,7 +88,7 @@ public class NotebookStudyTests
         var samples = subject.TestSamples(normal: 1, anomalous: 1);
         using var test = subject.LoadBatch(samples);
         using var training = subject.LoadBatch(samples, trainingView: true);
-        using var plain = AnomalyMoE.Training.AnomalyMoETrainer.GlobalView(test.Images, subject.Preset);
+        using var plain = AnomalyMoE.Training.ModelBatch.GlobalViewOf(test.Images, subject.Preset);
         Assert.True(test.Model.GlobalView!.allclose(plain, rtol: 0, atol: 0));
         Assert.Same(test.Model.Tokens, test.Model.GlobalTokens);
         Assert.True(test.Model.TestTime);

@@ -28,7 +28,7 @@ public sealed class ModelBatchTests
         using var cache = new EncoderFeatureCache(encoder, preset.Model.TapLayers, budgetBytes: 0);
         using var batch = Batch();
         using var model = ModelBatch.ForTraining(batch, preset, cache, masks: null, CPU);
-        using var expected = AnomalyMoETrainer.GlobalView(view == GlobalExpertView.Plain ? batch.Images : batch.Jittered!, preset);
+        using var expected = ModelBatch.GlobalViewOf(view == GlobalExpertView.Plain ? batch.Images : batch.Jittered!, preset);
 
         Assert.Equal(encoderCalls, encoder.Calls);
         Assert.True(model.GlobalView!.allclose(expected, rtol: 0, atol: 0));
@@ -45,7 +45,7 @@ public sealed class ModelBatchTests
         using var batch = Batch();
         using var scored = ModelBatch.ForEvaluation(batch, Micro, encoder, masks: null, CPU);
         using var inspected = ModelBatch.ForEvaluation(batch, Micro, encoder, masks: null, CPU, withLossTarget: true);
-        using var expected = AnomalyMoETrainer.GlobalView(batch.Images, Micro);
+        using var expected = ModelBatch.GlobalViewOf(batch.Images, Micro);
 
         Assert.True(scored.Input.TestTime);
         Assert.Null(scored.Input.JitteredTokens);
