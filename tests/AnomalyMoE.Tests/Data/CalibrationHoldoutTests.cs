@@ -65,4 +65,30 @@ public class CalibrationHoldoutTests
     [InlineData(200, 0, 0)]
     public void Holds_out_the_rounded_share_with_two_on_either_side(int train, double fraction, int held) =>
         Assert.Equal(held, CalibrationHoldout.HeldCount(train, fraction));
+
+    // Frames of one clip are near twins: a held-out frame whose clip stayed in training would calibrate on distances no
+    // unseen clip gets, so whole clips are held out.
+    [Fact]
+    public void Frames_of_sequences_are_held_out_a_whole_sequence_at_a_time()
+    {
+        var frames = Enumerable.Range(0, 5).SelectMany(clip => Enumerable.Range(0, 6).Select(frame =>
+            new ImageRecord($"/data/ds/cat/train/good/clip{clip}_{frame:000}.png", "ds", "cat", DatasetSplit.Train, ImageRecord.NormalDefectType, null)));
+        var category = new CategoryInfo("ds", "cat", "/data/ds/cat", true, frames.Concat([Record("test", 0, DatasetSplit.Test), Record("test", 0, DatasetSplit.Test, "crack")]).ToList());
+
+        var split = CalibrationHoldout.Apply(category, 0.4);
+
+        static string Clip(ImageRecord r) => Path.GetFileName(r.Path).Split('_')[0];
+        Assert.Equal(["clip1", "clip3"], split.Validation.Select(Clip).Distinct().ToArray());
+        Assert.Equal(12, split.Validation.Count());
+        Assert.Empty(split.Train.Select(Clip).Intersect(split.Validation.Select(Clip)));
+    }
+
+    [Theory]
+    [InlineData(5, 0.4, 2)]
+    [InlineData(2, 0.2, 0)]      // a fifth of two clips rounds to none
+    [InlineData(2, 0.5, 1)]
+    [InlineData(3, 0.5, 2)]      // at least one left to train on
+    [InlineData(1, 0.5, 0)]
+    public void Holds_out_the_rounded_share_of_sequences_leaving_one(int sequences, double fraction, int held) =>
+        Assert.Equal(held, CalibrationHoldout.HeldSequenceCount(sequences, fraction));
 }
