@@ -1,8 +1,12 @@
 using System.Text.Json;
 using AnomalyMoE.Tests.Support;
+using AnomalyMoE.Tests.Training;
 
 namespace AnomalyMoE.Tests.Cli.Commands;
 
+// Its training check re-seeds and draws from libtorch's global generator (dropout), so it runs apart from the tests that
+// draw from it too: in parallel with them, its four iterations' losses could come out of another order.
+[Collection(EngineCollection.Name)]
 public sealed class BenchGpuCommandTests
 {
     static (int Code, string Out, string Err) Amoe(params string[] args)
