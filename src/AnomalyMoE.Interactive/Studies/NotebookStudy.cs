@@ -220,11 +220,17 @@ public sealed class NotebookStudy : IDisposable
         using var batch = loader.Batches().Single();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        // A cache without a budget: every image is encoded, as in the trainer's first epoch.
-        using var uncached = new EncoderFeatureCache(Encoder, Preset.Model.TapLayers, budgetBytes: 0);
-        var model = trainingView
-            ? ModelBatch.ForTraining(batch, Preset, uncached, masks, device)
-            : ModelBatch.ForEvaluation(batch, Preset, Encoder, masks, device, withLossTarget: true);
+        ModelBatch model;
+        if (trainingView)
+        {
+            // A cache without a budget: every image is encoded, as in the trainer's first epoch.
+            using var uncached = new EncoderFeatureCache(Encoder, Preset.Model.TapLayers, budgetBytes: 0);
+            model = ModelBatch.ForTraining(batch, Preset, uncached, masks, device);
+        }
+        else
+        {
+            model = ModelBatch.ForEvaluation(batch, Preset, Encoder, masks, device, withLossTarget: true);
+        }
         return new StudyBatch(model.MoveToOuterDisposeScope(), batch.Masks.clone().MoveToOuterDisposeScope(), Encoder.Info);
     }
 

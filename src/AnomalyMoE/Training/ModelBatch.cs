@@ -99,14 +99,14 @@ public sealed record ModelBatch(IReadOnlyList<ImageRecord> Records, Tensor Image
         return this;
     }
 
+    /// <summary>Every tensor the batch made, each once (the plain view's target is <see cref="Tokens"/> itself).</summary>
     IEnumerable<Tensor> Tensors()
     {
         var outputs = GlobalTokens is null || ReferenceEquals(GlobalTokens, Tokens) ? [Tokens] : new[] { Tokens, GlobalTokens };
         return outputs.SelectMany(o => o.Layers.Append(o.GlobalToken))
             .Append(Images)
             .Concat(GlobalView is null ? [] : [GlobalView])
-            .Concat(ComponentMasks ?? [])
-            .Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
+            .Concat(ComponentMasks ?? []);
     }
 
     public void Dispose()
