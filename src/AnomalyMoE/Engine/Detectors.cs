@@ -15,7 +15,7 @@ namespace AnomalyMoE.Engine;
 public static class Detectors
 {
     /// <summary>What evaluation reads of <paramref name="preset"/>.</summary>
-    public static DetectorSettings SettingsOf(TrainingPreset preset) => new(preset.Name, preset.Transform, preset.Scoring, preset.LevelFusion);
+    public static DetectorSettings SettingsOf(TrainingPreset preset) => new(preset.Name, preset.Transform, preset.Scoring, preset.Fusion);
 
     /// <summary>
     /// What evaluation reads of a run: its preset's settings and the switches that define it, resolved (metrics.json's

@@ -10,7 +10,7 @@ namespace AnomalyMoE.Evaluation;
 /// and overlays follow it to map resolution) and how level maps are scored (<see cref="SetScoring"/>). Evaluation takes
 /// these, not the preset, so it does not depend on training.
 /// </summary>
-public sealed record DetectorSettings(string Preset, ImageTransformOptions Transform, ScoringMode Scoring, LevelFusionRule LevelFusion)
+public sealed record DetectorSettings(string Preset, ImageTransformOptions Transform, ScoringMode Scoring, LevelFusion LevelFusion)
 {
     /// <summary>The switches that define the run, keyed as config.json keys them and resolved against its preset: what was evaluated (metrics.json's <c>switches</c>).</summary>
     public IReadOnlyDictionary<string, string> Switches { get; init; } = new Dictionary<string, string>();

@@ -85,24 +85,38 @@ public static class MapFusion
     /// <summary>
     /// Calibrated fusion, independent of the evaluated set: each present level is standardised by its category statistics
     /// (<see cref="ScoreCalibration"/>), weighted per image by its group's largest routing weight as in <see cref="Fuse"/>,
-    /// combined by <paramref name="rule"/>, then resized, blurred and scored as the reference does.
+    /// combined by <paramref name="fusion"/>, then resized, blurred and scored as the reference does.
     /// </summary>
     public static FusedMaps FuseCalibrated(IReadOnlyList<(Tensor Map, Tensor GroupWeight, LevelStatistics Statistics)> levels,
-        LevelFusionRule rule, MapFusionOptions? options = null)
+        LevelFusion fusion, MapFusionOptions? options = null)
     {
         var o = (options ?? MapFusionOptions.Reference).Validate();
+        fusion.Validate();
         if (levels.Count == 0) throw new ArgumentException("No level map to fuse.", nameof(levels));
         using var scope = NewDisposeScope();
-        Tensor? fused = null;
-        foreach (var (map, weight, statistics) in levels)
-        {
-            var term = weight.view(-1, 1, 1, 1).to(map.dtype, map.device) * ScoreCalibration.Standardize(map, statistics);
-            fused = fused is null ? term : rule == LevelFusionRule.Max ? maximum(fused, term) : fused + term;
-        }
-        var resized = functional.interpolate(fused!, [o.ResizeTo, o.ResizeTo], mode: InterpolationMode.Bilinear, align_corners: false);
+        var terms = levels.Select(l => l.GroupWeight.view(-1, 1, 1, 1).to(l.Map.dtype, l.Map.device) * ScoreCalibration.Standardize(l.Map, l.Statistics)).ToList();
+        var fused = Combine(terms, fusion);
+        var resized = functional.interpolate(fused, [o.ResizeTo, o.ResizeTo], mode: InterpolationMode.Bilinear, align_corners: false);
         var smoothed = GaussianBlur(resized, o.GaussianKernelSize, o.GaussianSigma);
         var scores = TopFractionMean(smoothed, o.TopFraction);
         return new FusedMaps(smoothed.MoveToOuterDisposeScope(), scores.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Standardised level maps <c>[N,1,h,w]</c> combined per pixel by <paramref name="fusion"/>'s rule.</summary>
+    public static Tensor Combine(IReadOnlyList<Tensor> terms, LevelFusion fusion)
+    {
+        if (terms.Count == 0) throw new ArgumentException("No level map to combine.", nameof(terms));
+        using var scope = NewDisposeScope();
+        // A lone level is itself under every rule; the alias keeps the caller's tensor out of this scope's hand-over.
+        var result = terms.Count == 1 ? terms[0].alias() : fusion.Rule switch
+        {
+            LevelFusionRule.Sum => terms.Skip(1).Aggregate(terms[0], (a, b) => a + b),
+            LevelFusionRule.Max => terms.Skip(1).Aggregate(terms[0], maximum),
+            // T·log Σ exp(z/T), stable for any z (logsumexp subtracts the maximum).
+            LevelFusionRule.SoftMax => stack(terms, 0).div(fusion.Temperature).logsumexp(0).mul(fusion.Temperature),
+            _ => throw new ArgumentOutOfRangeException(nameof(fusion), fusion.Rule, "Unknown level fusion rule."),
+        };
+        return result.MoveToOuterDisposeScope();
     }
 
     /// <summary>(x − min) / (max − min + ε) with min and max over the whole tensor (the evaluated set).</summary>

@@ -34,6 +34,30 @@ public enum LevelFusionRule
     /// drown a level that fires.
     /// </summary>
     Max,
+
+    /// <summary>
+    /// The per-pixel soft maximum T·log Σ exp(z/T) of the standardised levels: the maximum when one level fires, and more
+    /// than it where several levels see something at once, so the global level's moderate evidence of a logical anomaly is
+    /// not lost below a normal image's noisiest level. T (<see cref="LevelFusion.Temperature"/>) runs from the max (T → 0)
+    /// towards the sum (large T).
+    /// </summary>
+    SoftMax,
+}
+
+/// <summary>A rule of combining calibrated levels, with the soft maximum's temperature (used only by <see cref="LevelFusionRule.SoftMax"/>).</summary>
+public sealed record LevelFusion(LevelFusionRule Rule, double Temperature = LevelFusion.DefaultTemperature)
+{
+    /// <summary>The cpu presets' temperature, measured against T = 1, 2 and 4, the max and the sum (docs/engine.md, Scoring).</summary>
+    public const double DefaultTemperature = 3;
+
+    public static LevelFusion Sum { get; } = new(LevelFusionRule.Sum);
+
+    public static LevelFusion Max { get; } = new(LevelFusionRule.Max);
+
+    public static LevelFusion SoftMax { get; } = new(LevelFusionRule.SoftMax);
+
+    public LevelFusion Validate() => Temperature > 0 && double.IsFinite(Temperature)
+        ? this : throw new AnomalyMoEException($"The level fusion's temperature must be a positive number; got {Temperature}.");
 }
 
 /// <summary>A level's image-score statistics on normal images: mean and standard deviation.</summary>

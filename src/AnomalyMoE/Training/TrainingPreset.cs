@@ -61,7 +61,8 @@ public enum EncoderKind
 /// <param name="Scoring">How level maps are made comparable before fusion: min-max over the evaluated set (reference test.py) or
 /// calibrated on each category's normal training images (set-independent, with a decision threshold).</param>
 /// <param name="GlobalView">What the global experts train on: the colour-jittered view (reference) or the plain image.</param>
-/// <param name="LevelFusion">How calibrated levels combine: their sum or their per-pixel maximum (unused under set min-max).</param>
+/// <param name="LevelFusion">How calibrated levels combine: their sum, their per-pixel maximum or soft maximum, with the soft
+/// maximum's temperature (unused under set min-max).</param>
 /// <param name="CalibrationHoldout">Share of each category's training normals kept out of training to calibrate on
 /// (<see cref="CalibrationHoldout"/>); 0 calibrates on the training images (unused under set min-max).</param>
 public sealed record TrainingPreset(
@@ -83,12 +84,16 @@ public sealed record TrainingPreset(
     GradientClipScope GradientClipping = GradientClipScope.Joint,
     UnselectedExpertUpdate UnselectedExperts = UnselectedExpertUpdate.Step,
     ScoringMode Scoring = ScoringMode.SetMinMax,
-    LevelFusionRule LevelFusion = LevelFusionRule.Sum,
+    LevelFusion? LevelFusion = null,
     GlobalExpertView GlobalView = GlobalExpertView.Jittered,
     double CalibrationHoldout = 0)
 {
+    /// <summary>The level fusion in effect: <see cref="LevelFusion"/>, or the sum of the reference where none is given.</summary>
+    public LevelFusion Fusion => LevelFusion ?? Maps.LevelFusion.Sum;
+
     public TrainingPreset Validate()
     {
+        Fusion.Validate();
         Model.Validate();
         Transform.Validate();
         ComponentMasks.Validate();
@@ -233,9 +238,9 @@ public static class TrainingPresets
             // An expert that drops out of selection would coast on its last momentum with no loss to check it; at batch 2 that
             // happens every few dozen iterations and spikes the global loss (docs/engine.md, Unselected experts).
             UnselectedExperts: UnselectedExpertUpdate.Hold,
-            // Set-independent scores with a decision threshold; the max keeps a level that sees nothing from diluting one
-            // that fires (docs/engine.md, Scoring).
-            Scoring: ScoringMode.Calibrated, LevelFusion: LevelFusionRule.Max,
+            // Set-independent scores with a decision threshold; the soft maximum keeps a level that sees nothing from diluting
+            // one that fires, as the max does, yet lets two levels' moderate evidence add up (docs/engine.md, Scoring).
+            Scoring: ScoringMode.Calibrated, LevelFusion: Maps.LevelFusion.SoftMax,
             // The plain view's token maps are cached, so after the first epoch no iteration runs the encoder (docs/engine.md, Throughput).
             GlobalView: GlobalExpertView.Plain);
     }

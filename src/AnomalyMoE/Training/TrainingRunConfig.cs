@@ -91,8 +91,11 @@ public sealed record TrainingRunConfig
     /// <summary>Set min-max (the reference) or calibrated scoring; null = the preset's.</summary>
     public ScoringMode? Scoring { get; init; }
 
-    /// <summary>Sum or max of calibrated levels; null = the preset's.</summary>
+    /// <summary>Sum, max or soft maximum of calibrated levels; null = the preset's.</summary>
     public LevelFusionRule? LevelFusion { get; init; }
+
+    /// <summary>The soft maximum's temperature; null = the preset's.</summary>
+    public double? FusionTemperature { get; init; }
 
     /// <summary>Share of each category's training normals held out to calibrate on (0: the training images); null = the preset's.</summary>
     public double? CalibrationHoldout { get; init; }

@@ -14,7 +14,7 @@ public class LevelMapDetectorTests
     {
         public override string Method => "numbered";
         public override IReadOnlyList<string> ExpertNames => [];
-        public override DetectorSettings Settings { get; } = new("micro", ImageTransformOptions.Reference, ScoringMode.Calibrated, LevelFusionRule.Max);
+        public override DetectorSettings Settings { get; } = new("micro", ImageTransformOptions.Reference, ScoringMode.Calibrated, LevelFusion.Max);
 
         protected override LevelPredictions PredictLevels(IReadOnlyList<ImageRecord> records, IProgress<ProgressUpdate>? progress, CancellationToken cancellationToken)
         {

@@ -19,7 +19,7 @@ sealed class ScriptedDetector(TrainingPreset preset, int side, Func<ImageRecord,
 {
     public string Method => "scripted";
     public IReadOnlyList<string> ExpertNames { get; } = [];
-    public DetectorSettings Settings { get; } = new(preset.Name, preset.Transform, preset.Scoring, preset.LevelFusion);
+    public DetectorSettings Settings { get; } = new(preset.Name, preset.Transform, preset.Scoring, preset.Fusion);
 
     public AnomalyMoE.Maps.CategoryCalibration Calibrate(IReadOnlyList<ImageRecord> normals, IProgress<ProgressUpdate>? progress = null) =>
         throw new NotSupportedException("Scripted detectors score with set min-max only.");

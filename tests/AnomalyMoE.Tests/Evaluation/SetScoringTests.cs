@@ -7,7 +7,7 @@ namespace AnomalyMoE.Tests.Evaluation;
 
 public class SetScoringTests
 {
-    static readonly DetectorSettings Calibrated = new("micro", ImageTransformOptions.Reference, ScoringMode.Calibrated, LevelFusionRule.Max);
+    static readonly DetectorSettings Calibrated = new("micro", ImageTransformOptions.Reference, ScoringMode.Calibrated, LevelFusion.Max);
 
     static IReadOnlyList<ImageRecord> Records(int count) =>
         Enumerable.Range(0, count).Select(i => new ImageRecord($"/data/c/test/good/{i:000}.png", "d", "c", DatasetSplit.Test, "good", null)).ToList();

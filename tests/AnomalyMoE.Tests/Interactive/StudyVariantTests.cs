@@ -48,7 +48,7 @@ public class StudyVariantTests
     {
         var changed = new[] { "levels=pg", "topk=2", "routing=all-experts", "clip=per-level", "unselected=step", "eir=off", "esb=off",
             "execution=dense", "hm-mask=own-group", "hm-ramp=50", "club=textbook", "eir-estimator=after-step", "test-groups=training-groups", "scoring=set-min-max",
-            "fusion=sum", "holdout=0.2", "global-view=jittered", "global-input=image", "global-map=layout-error", "component-map=reconstruction" };
+            "fusion=sum", "fusion-temperature=1", "holdout=0.2", "global-view=jittered", "global-input=image", "global-map=layout-error", "component-map=reconstruction" };
         Assert.Equal(RunSwitches.MethodSwitches.Select(s => s.GridKey), changed.Select(c => c[..c.IndexOf('=')]));
         var baseRun = new TrainingRun(Base, new TrainingSettings());
         var basePreset = Base.ResolvePreset();

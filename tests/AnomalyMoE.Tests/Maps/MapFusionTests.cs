@@ -59,4 +59,56 @@ public class MapFusionTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MapFusionOptions(GaussianKernelSize: 4).Validate());
         Assert.Contains("GaussianKernelSize", e.Message);
     }
+
+    public static TheoryData<LevelFusionRule, float, float> Rules() => new()
+    {
+        // Levels z = 1 and 3 at one pixel.
+        { LevelFusionRule.Sum, 2, 4f },
+        { LevelFusionRule.Max, 2, 3f },
+        { LevelFusionRule.SoftMax, 2, 2 * MathF.Log(MathF.Exp(0.5f) + MathF.Exp(1.5f)) },
+        { LevelFusionRule.SoftMax, 0.05f, 3f },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void Levels_combine_by_the_rule(LevelFusionRule rule, float temperature, float expected)
+    {
+        using var one = full(1, 1, 2, 2, 1f);
+        using var three = full(1, 1, 2, 2, 3f);
+        using var combined = MapFusion.Combine([one, three], new LevelFusion(rule, temperature));
+        Assert.Equal(expected, combined[0, 0, 1, 1].item<float>(), 4);
+    }
+
+    [Fact]
+    public void The_soft_maximum_lies_between_the_max_and_the_max_plus_T_log_of_the_level_count()
+    {
+        using var a = randn(2, 1, 8, 8) * 5;
+        using var b = randn(2, 1, 8, 8) * 5;
+        using var c = randn(2, 1, 8, 8) * 5;
+        using var max = MapFusion.Combine([a, b, c], LevelFusion.Max);
+        using var soft = MapFusion.Combine([a, b, c], LevelFusion.SoftMax);
+        Assert.True((soft >= max - 1e-5).all().item<bool>());
+        Assert.True((soft <= max + LevelFusion.DefaultTemperature * Math.Log(3) + 1e-5).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(LevelFusionRule.Sum)]
+    [InlineData(LevelFusionRule.Max)]
+    [InlineData(LevelFusionRule.SoftMax)]
+    public void A_lone_level_is_itself_under_every_rule(LevelFusionRule rule)
+    {
+        using var z = randn(2, 1, 4, 4);
+        using var combined = MapFusion.Combine([z], new LevelFusion(rule));
+        Assert.True(combined.allclose(z));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.PositiveInfinity)]
+    public void A_temperature_that_is_not_a_positive_number_is_named(double temperature)
+    {
+        var e = Assert.Throws<AnomalyMoE.Runtime.AnomalyMoEException>(() => new LevelFusion(LevelFusionRule.SoftMax, temperature).Validate());
+        Assert.Contains("temperature", e.Message);
+    }
 }

@@ -71,7 +71,8 @@ public static class RunSwitches
 
     static readonly (Func<string, LevelFusionRule> Parse, Func<LevelFusionRule, string> Format) FusionNames = Choice(
         ("sum", LevelFusionRule.Sum, "the sum of the calibrated levels"),
-        ("max", LevelFusionRule.Max, "the per-pixel maximum of the calibrated levels"));
+        ("max", LevelFusionRule.Max, "the per-pixel maximum of the calibrated levels"),
+        ("soft-max", LevelFusionRule.SoftMax, "the per-pixel soft maximum T·log Σ exp(z/T) of the calibrated levels"));
 
     static readonly (Func<string, GlobalExpertView> Parse, Func<GlobalExpertView, string> Format) GlobalViewNames = Choice(
         ("jittered", GlobalExpertView.Jittered, "the colour-jittered view and its own token maps as target, the reference"),
@@ -316,11 +317,18 @@ public static class RunSwitches
         apply: (p, v) => v is { } m ? p with { Scoring = m } : p);
 
     public static RunSwitch<LevelFusionRule?> Fusion { get; } = new("level fusion", "--fusion", "fusion", "level_fusion", identity: true,
-        "sum or max of the calibrated levels (calibrated scoring only); default: the preset's",
+        "sum, max or soft-max of the calibrated levels (calibrated scoring only); default: the preset's",
         parse: text => FusionNames.Parse(text), format: v => FusionNames.Format(v!.Value),
         get: r => r.Config.LevelFusion, set: (r, v) => Config(r, c => c with { LevelFusion = v }),
-        effective: (_, p) => p.LevelFusion,
-        apply: (p, v) => v is { } f ? p with { LevelFusion = f } : p);
+        effective: (_, p) => p.Fusion.Rule,
+        apply: (p, v) => v is { } f ? p with { LevelFusion = p.Fusion with { Rule = f } } : p);
+
+    public static RunSwitch<double?> FusionTemperature { get; } = new("fusion temperature", "--fusion-temperature", "fusion-temperature", "fusion_temperature", identity: true,
+        "the soft maximum's temperature T (--fusion soft-max only): small T approaches the max, large T the sum; default: the preset's",
+        parse: text => Positive(text), format: v => Number(v!.Value),
+        get: r => r.Config.FusionTemperature, set: (r, v) => Config(r, c => c with { FusionTemperature = v }),
+        effective: (_, p) => p.Fusion.Temperature,
+        apply: (p, v) => v is { } t ? p with { LevelFusion = p.Fusion with { Temperature = t } } : p);
 
     public static RunSwitch<double?> Holdout { get; } = new("calibration hold-out", "--holdout", "holdout", "calibration_holdout", identity: true,
         "share of each category's training normals kept out of training to calibrate the scores on, from 0 (calibrate on the training images) to 0.5; a dataset's own validation normals are used instead where it has them (calibrated scoring only); default: the preset's",
@@ -364,7 +372,7 @@ public static class RunSwitches
         apply: (p, v) => v is { } m ? Model(p, model => model with { Component = model.Component with { Map = m } }) : p);
 
     public static IReadOnlyList<RunSwitch> MethodSwitches { get; } = [Levels, TopK, Routing, Clipping, Unselected, Eir, Esb, Execution, HardMiningMask, HardMiningRamp, Club,
-        EirEstimator, TestGroups, Scoring, Fusion, Holdout, GlobalView, GlobalInput, GlobalMap, ComponentMap];
+        EirEstimator, TestGroups, Scoring, Fusion, FusionTemperature, Holdout, GlobalView, GlobalInput, GlobalMap, ComponentMap];
 
     /// <summary>The run's other fields and its execution settings.</summary>
     public static IReadOnlyList<RunSwitch> RunFields { get; } = [Preset, Method, Data, Seed, LearningRate, BatchSize, Encoder, EncoderWeights, ComponentMasks, Precision,

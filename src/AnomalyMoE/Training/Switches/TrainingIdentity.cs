@@ -6,7 +6,7 @@ namespace AnomalyMoE.Training.Switches;
 
 /// <summary>
 /// Whether two runs train the same weights, so that one's checkpoint serves the other: every identity switch and the
-/// iteration count agree, except the switches that only change how a trained model is scored — the level fusion, the
+/// iteration count agree, except the switches that only change how a trained model is scored — the level fusion and its temperature, the
 /// test-time groups, the scoring when no normals are held out for it, the component map, and the global map unless one of
 /// the two is <see cref="GlobalMapKind.LayoutError"/> (whose loss is computed on the layout).
 /// </summary>
@@ -32,6 +32,7 @@ public static class TrainingIdentity
     static TrainingRunConfig ScoringOnlyAligned(TrainingRunConfig config, TrainingPreset resolved) => config with
     {
         LevelFusion = LevelFusionRule.Sum,
+        FusionTemperature = LevelFusion.DefaultTemperature,
         TestGroups = TestTimeGroups.TrainingGroups,
         Scoring = ScoringMode.SetMinMax,
         CalibrationHoldout = 0,

@@ -22,7 +22,7 @@ public class RunSwitchesTests(EngineFixture fixture)
     {
         { "--levels", "pg" }, { "--topk", "2" }, { "--routing", "all-experts" }, { "--clip", "per-level" }, { "--unselected", "step" },
         { "--eir", "off" }, { "--esb", "off" }, { "--execution", "sparse" }, { "--hard-mining-mask", "own-group" }, { "--club", "textbook" },
-        { "--test-groups", "training-groups" }, { "--scoring", "set-min-max" }, { "--fusion", "sum" }, { "--global-view", "jittered" },
+        { "--test-groups", "training-groups" }, { "--scoring", "set-min-max" }, { "--fusion", "sum" }, { "--fusion", "max" }, { "--fusion-temperature", "1" }, { "--global-view", "jittered" },
         { "--hm-ramp", "50" }, { "--eir-estimator", "main-forward" }, { "--global-input", "tokens" }, { "--holdout", "0.5" },
         { "--global-map", "layout-error" }, { "--global-map", "layout-memory" }, { "--global-input", "layout" }, { "--component-map", "memory" },
         { "--lr", "0.001" }, { "--batch", "1" }, { "--seed", "7" },
