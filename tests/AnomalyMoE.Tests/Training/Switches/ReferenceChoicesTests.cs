@@ -25,7 +25,7 @@ public class ReferenceChoicesTests(ITestOutputHelper output)
         // The departures docs/engine.md names for cpu-tiny, each switchable back.
         Assert.Subset(points.Select(p => p.GridPoint!).ToHashSet(),
             new HashSet<string> { "global-input=image", "execution=dense", "eir-estimator=after-step", "scoring=set-min-max", "unselected=step", "global-view=jittered",
-                "global-map=student-discrepancy", "component-map=reconstruction" });
+                "global-map=student-discrepancy", "component-map=reconstruction", "fusion=sum" });
     }
 
     [Fact]
