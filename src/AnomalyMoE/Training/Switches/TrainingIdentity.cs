@@ -6,9 +6,9 @@ namespace AnomalyMoE.Training.Switches;
 
 /// <summary>
 /// Whether two runs train the same weights, so that one's checkpoint serves the other: every identity switch and the
-/// iteration count agree, except the switches that only change how a trained model is scored — the level fusion and its temperature, the
-/// test-time groups, the scoring when no normals are held out for it, the component map, and the global map unless one of
-/// the two is <see cref="GlobalMapKind.LayoutError"/> (whose loss is computed on the layout).
+/// iteration count agree, except the switches that only change how a trained model is scored — the level fusion and its
+/// temperature, the test-time groups, the scoring when no normals are held out for it, the component map, and the global
+/// map unless one of the two is <see cref="GlobalMapKind.LayoutError"/> (whose loss is computed on the layout).
 /// </summary>
 public static class TrainingIdentity
 {
